@@ -1,0 +1,1 @@
+"""Detector heads (installed as ``deval.detectors``)."""

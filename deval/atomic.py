@@ -1,0 +1,74 @@
+"""Atomic, no-clobber file writes.
+
+Everything deval writes goes through :func:`atomic_write`: the content is
+written to a temporary file in the destination directory and renamed over
+the target, so a crash never leaves a half-written file, and an existing
+file is only replaced when ``force`` is true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from deval.errors import OutputExistsError
+
+
+def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
+    """Return ``path`` as a :class:`Path`, raising if it exists and not ``force``."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise OutputExistsError(p)
+    return p
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike, mode: str = "wb", force: bool = False, encoding: str | None = None
+) -> Iterator[IO]:
+    """Open a temporary file next to ``path``; rename it onto ``path`` on success.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination file. Its parent directory is created if needed.
+    mode : {"wb", "w"}
+        Binary or text mode.
+    force : bool
+        Replace an existing file. Without it an existing file raises
+        :class:`~deval.errors.OutputExistsError` before anything is written.
+    """
+    p = check_writable(path, force)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        if "b" in mode:
+            f = os.fdopen(fd, mode)
+        else:
+            f = os.fdopen(fd, mode, encoding=encoding or "utf-8", newline="")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str, force: bool = False) -> Path:
+    """Atomically write ``text`` (UTF-8) to ``path``."""
+    with atomic_write(path, "w", force=force) as f:
+        f.write(text)
+    return Path(path)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, force: bool = False) -> Path:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_write(path, "wb", force=force) as f:
+        f.write(data)
+    return Path(path)

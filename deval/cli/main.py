@@ -1,0 +1,67 @@
+"""The ``deval`` command group.
+
+Subcommands live in their own modules and are imported only when they run,
+so ``deval -h`` stays fast. Library errors (:class:`~deval.errors.DevalError`)
+become a one-line ``Error: ...`` message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from deval import __version__
+from deval.errors import DevalError
+
+#: command name -> "module:function"
+COMMANDS: dict[str, str] = {
+    "compare": "deval.cli.compare:compare",
+    "convert": "deval.cli.convert:convert",
+    "generate-negatives": "deval.cli.generate:generate_negatives",
+    "list-generators": "deval.cli.generate:list_generators",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DevalError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="deval")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="deval")
+
+
+if __name__ == "__main__":
+    main()

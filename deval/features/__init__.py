@@ -1,0 +1,1 @@
+"""Per-movement kinematic and spectral features."""

@@ -1,0 +1,56 @@
+"""Guess a trajectory file's format from its extension and first bytes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from deval.errors import DataError
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, "r", encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    return [c.strip().strip('"').lower() for c in first.replace(";", ",").replace("\t", ",").split(",")]
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Return the name of the format of ``path`` (a key of :data:`deval.io.FORMATS`).
+
+    ``.npz`` -> ``npz``; ``.npy`` -> ``padded`` (3-D) or ``actions`` (2-D);
+    ``.json`` -> ``json``; ``.csv``/``.txt``/``.log`` -> ``csv`` when the header
+    has ``traj_id``, ``events`` when it has ``timestamp`` (or ``client timestamp``).
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".npz":
+        return "npz"
+    if ext == ".npy":
+        try:
+            arr = np.load(p, mmap_mode="r", allow_pickle=False)
+        except ValueError as exc:
+            if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+                raise DataError(p, "contains a pickled object array, which deval refuses to load") from None
+            raise DataError(p, f"not a readable .npy array ({exc})") from None
+        except (OSError, EOFError) as exc:
+            raise DataError(p, f"not a readable .npy array ({exc})") from None
+        if arr.ndim == 3:
+            return "padded"
+        if arr.ndim == 2:
+            return "actions"
+        raise DataError(p, f"a .npy array must be [N, T, C] or [N*T, 3]; found shape {arr.shape}")
+    if ext == ".json":
+        return "json"
+    if ext in (".csv", ".txt", ".log", ".tsv"):
+        header = _csv_header(p)
+        if "traj_id" in header:
+            return "csv"
+        if any("timestamp" in h for h in header):
+            return "events"
+        raise DataError(
+            p, "cannot tell the CSV layout: expected a header with traj_id, t, x, y "
+            "(long format) or timestamp, button, state, x, y (event log); use --format"
+        )
+    raise DataError(p, f"unknown file extension {ext or '(none)'!r}; use --format (npz, padded, actions, csv, events, json)")

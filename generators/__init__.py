@@ -1,0 +1,1 @@
+"""Generator registry and generators (installed as ``deval.generators``)."""

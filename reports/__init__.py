@@ -1,0 +1,1 @@
+"""Report writers: figures, self-contained HTML, CSV and JSON (installed as ``deval.reports``)."""

@@ -1,0 +1,41 @@
+"""Shared fixtures.
+
+``sapimouse_path`` is the real SapiMouse-dev file from ``../shared/data``
+(override with the ``DEVAL_SAPIMOUSE`` environment variable); tests that need it
+skip with a clear reason when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+SAPIMOUSE = Path(os.environ.get("DEVAL_SAPIMOUSE", REPO.parent / "shared" / "data" / "sapimouse_dev.npz"))
+
+
+@pytest.fixture(scope="session")
+def sapimouse_path() -> Path:
+    """Path of the SapiMouse-dev file; skips the test when the file is absent."""
+    if not SAPIMOUSE.exists():
+        pytest.skip(f"real data not found at {SAPIMOUSE} (set DEVAL_SAPIMOUSE to its path)")
+    return SAPIMOUSE
+
+
+@pytest.fixture(scope="session")
+def sapimouse(sapimouse_path):
+    """SapiMouse-dev as :class:`~deval.trajectories.Trajectories` (loaded once)."""
+    from deval.io import load_trajectories
+
+    return load_trajectories(sapimouse_path)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
