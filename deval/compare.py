@@ -1,0 +1,318 @@
+"""Compare fake movement sets with a real one: the engine behind ``deval compare``.
+
+Real and fake sets go through exactly the same path: validate, canonicalise
+(:func:`deval.canonical.canonicalize`), extract kinematic + spectral features
+(:func:`deval.features.extract_features`), scale with statistics of the real
+set (:class:`deval.features.scaling.FeatureScaler`), then every metric. The
+result carries every setting and sample size, so a report can show them.
+
+Two reference points are computed on the real data alone: C2ST between two
+random halves (should read ~0.50: the probe's floor) and, when user ids are
+known, between two disjoint groups of people (the human-vs-human figure: two
+groups of people are not the same distribution; a generator conditioned on
+one group's endpoints cannot be expected to do better than this).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from deval.canonical import canonicalize
+from deval.errors import ConfigError
+from deval.trajectories import Trajectories
+
+log = logging.getLogger(__name__)
+
+ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral")
+#: the acceptance bar on C2ST accuracy
+C2ST_BAR = 0.60
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """Everything that changes a comparison's numbers.
+
+    Attributes
+    ----------
+    seed : int
+        Seeds subsampling, folds, k-means and permutations.
+    max_samples : int or None
+        Movements kept per set (subsampled with ``seed``); None keeps all.
+    features : str or tuple of str
+        ``"all"``, ``"kinematic"``, ``"spectral"`` or explicit column names.
+    metrics : tuple of str
+        Subset of :data:`ALL_METRICS`.
+    c2st_classifier : str
+        ``"hgb"`` (gradient boosting), ``"logistic"`` or ``"mlp"``.
+    c2st_folds : int
+        Stratified folds of the C2ST.
+    group_by_user : bool
+        Keep each person's movements in one C2ST fold.
+    mmd_permutations : int
+        Permutations of the MMD test.
+    prdc_k : int
+        Neighbours of the k-NN precision/recall/density/coverage.
+    baselines : bool
+        Compute the real-vs-real reference points.
+    bar : float
+        C2ST acceptance bar.
+    """
+
+    seed: int = 0
+    max_samples: int | None = None
+    features: str | tuple[str, ...] = "all"
+    metrics: tuple[str, ...] = ALL_METRICS
+    c2st_classifier: str = "hgb"
+    c2st_folds: int = 5
+    group_by_user: bool = False
+    mmd_permutations: int = 200
+    prdc_k: int = 5
+    baselines: bool = True
+    bar: float = C2ST_BAR
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.metrics if m not in ALL_METRICS]
+        if unknown:
+            raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(ALL_METRICS)}")
+        if self.max_samples is not None and self.max_samples < 10:
+            raise ConfigError(f"max_samples must be >= 10, got {self.max_samples}")
+
+
+@dataclass
+class PreparedSet:
+    """A set after the shared pre-processing: the trajectories, their features and speed PSDs."""
+
+    name: str
+    traj: Trajectories
+    features: pd.DataFrame
+    freqs: np.ndarray
+    psd: np.ndarray
+
+
+@dataclass
+class FakeComparison:
+    """Every number for one fake set against the real one."""
+
+    name: str
+    n: int
+    metrics: dict[str, float]
+    details: dict[str, dict] = field(default_factory=dict)
+    distances: pd.DataFrame | None = None
+    prd_curve: tuple[np.ndarray, np.ndarray] | None = None
+
+    def passed(self, bar: float) -> bool | None:
+        """C2ST at or under the bar (None when C2ST was not computed)."""
+        acc = self.metrics.get("c2st_acc")
+        return None if acc is None or np.isnan(acc) else bool(acc <= bar)
+
+
+@dataclass
+class CompareResult:
+    """Output of :func:`compare_sets`."""
+
+    real: PreparedSet
+    fakes: list[PreparedSet]
+    rows: list[FakeComparison]
+    baselines: list[dict]
+    settings: CompareSettings
+    real_name: str = "real"
+
+    def summary(self) -> pd.DataFrame:
+        """One row per fake set: name, n and every scalar metric."""
+        return pd.DataFrame([{"fake": r.name, "n_fake": r.n, "n_real": len(self.real.traj), **r.metrics}
+                             for r in self.rows])
+
+    def verdicts(self) -> list[dict]:
+        """One verdict line per fake set against the acceptance bar."""
+        out = []
+        for r in self.rows:
+            acc = r.metrics.get("c2st_acc", float("nan"))
+            ok = r.passed(self.settings.bar)
+            if ok is None:
+                text = "C2ST not computed"
+            elif ok:
+                text = f"passes: C2ST {acc:.3f} <= {self.settings.bar:.2f} (a probe cannot reliably tell it from real)"
+            else:
+                text = f"different: C2ST {acc:.3f} > {self.settings.bar:.2f} (a probe tells it from real)"
+            out.append({"name": r.name, "passed": ok, "c2st_acc": acc, "text": text})
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-ready record: settings, sample sizes, baselines, metrics and their details."""
+        return {
+            "real": {"name": self.real_name, "n": len(self.real.traj)},
+            "settings": asdict(self.settings),
+            "feature_columns": list(self.real.features.columns),
+            "baselines": self.baselines,
+            "fakes": [
+                {"name": r.name, "n": r.n, "metrics": r.metrics, "details": r.details,
+                 "verdict": v["text"], "passed": v["passed"]}
+                for r, v in zip(self.rows, self.verdicts())
+            ],
+        }
+
+
+def select_features(df: pd.DataFrame, features: str | Sequence[str]) -> pd.DataFrame:
+    """Columns of a feature table by group name (``all``/``kinematic``/``spectral``) or explicit names."""
+    from deval.features import feature_names
+
+    if isinstance(features, str) and features in ("all", "kinematic", "spectral"):
+        cols = list(df.columns) if features == "all" else [c for c in feature_names(features) if c in df.columns]
+    else:
+        cols = [features] if isinstance(features, str) else list(features)
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise ConfigError(f"unknown feature(s) {', '.join(missing)}; available: {', '.join(df.columns)}")
+    if not cols:
+        raise ConfigError("no feature selected")
+    return df[cols]
+
+
+def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> PreparedSet:
+    """The one pre-processing path for real and fake sets: subsample, canonicalise, featurise."""
+    from deval.features import extract_features, speed_psd
+
+    if settings.max_samples is not None:
+        traj = traj.subsample(settings.max_samples, seed=settings.seed)
+    canon, _ = canonicalize(traj)
+    feats = select_features(extract_features(canon), settings.features)
+    freqs, psd = speed_psd(canon)
+    return PreparedSet(name, traj, feats, freqs, psd)
+
+
+def _groups(traj: Trajectories, offset: int) -> np.ndarray:
+    """User ids as C2ST groups; movements without a user each get their own group."""
+    users = traj.user.astype(np.int64)
+    unknown = users < 0
+    g = users.copy()
+    g[unknown] = offset + np.arange(unknown.sum())
+    return g
+
+
+def compare_pair(
+    real: PreparedSet, fake: PreparedSet, settings: CompareSettings, scaler=None
+) -> FakeComparison:
+    """All requested metrics for one fake set against the real set."""
+    from deval.features.scaling import FeatureScaler
+    from deval import metrics as M
+
+    seed = settings.seed
+    scaler = scaler or FeatureScaler().fit(real.features)
+    xr, xf = scaler.transform(real.features), scaler.transform(fake.features)
+    out: dict[str, float] = {}
+    details: dict[str, dict] = {}
+    distances = curve = None
+    if "c2st" in settings.metrics:
+        kw = {}
+        if settings.group_by_user:
+            kw = {"groups_real": _groups(real.traj, 10**9), "groups_fake": _groups(fake.traj, 2 * 10**9)}
+        res = M.c2st_test(real.features.to_numpy(), fake.features.to_numpy(), classifier=settings.c2st_classifier,
+                          folds=settings.c2st_folds, seed=seed, **kw)
+        out.update(c2st_acc=res.accuracy, c2st_auc=res.roc_auc, c2st_p=res.p_value)
+        details["c2st"] = res.to_dict()
+    if "mmd" in settings.metrics:
+        res = M.mmd_test(xr, xf, n_permutations=settings.mmd_permutations, seed=seed)
+        out.update(mmd2=res.mmd2, mmd_p=res.p_value)
+        details["mmd"] = res.to_dict()
+    if "prd" in settings.metrics:
+        res = M.prd_curve(xr, xf, seed=seed)
+        out.update(prd_precision=res.precision, prd_recall=res.recall)
+        details["prd"] = {k: v for k, v in res.to_dict().items() if not isinstance(v, list)}
+        curve = (np.asarray(res.precision_curve), np.asarray(res.recall_curve))
+    if "prdc" in settings.metrics:
+        res = M.knn_prdc(xr, xf, k=settings.prdc_k)
+        out.update(knn_precision=res.precision, knn_recall=res.recall, density=res.density, coverage=res.coverage)
+        details["prdc"] = res.to_dict()
+    if "distances" in settings.metrics:
+        distances = M.feature_distances(real.features, fake.features)
+        out.update(mean_ks=float(distances["ks"].mean()), max_ks=float(distances["ks"].max()))
+    if "spectral" in settings.metrics:
+        out.update(log_spectral_distance_db=M.log_spectral_distance(real.psd, fake.psd))
+    return FakeComparison(fake.name, len(fake.traj), {k: float(v) for k, v in out.items()}, details, distances, curve)
+
+
+def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:
+    """C2ST of the real set against itself: random halves and (with user ids) two groups of people."""
+    from deval import metrics as M
+
+    rng = np.random.default_rng(settings.seed)
+    X = real.features.to_numpy()
+    out = []
+    n = len(X)
+    if n >= 40:
+        perm = rng.permutation(n)
+        a, b = perm[: n // 2][:max_per_side], perm[n // 2:][:max_per_side]
+        res = M.c2st_test(X[a], X[b], classifier=settings.c2st_classifier, folds=settings.c2st_folds,
+                          seed=settings.seed)
+        out.append({"name": "real vs real (random halves)", "c2st_acc": res.accuracy, "c2st_p": res.p_value,
+                    "n": int(len(a) + len(b))})
+    users = np.unique(real.traj.user)
+    users = users[users >= 0]
+    if len(users) >= 2:
+        users = rng.permutation(users)
+        ga = np.isin(real.traj.user, users[: len(users) // 2])
+        gb = np.isin(real.traj.user, users[len(users) // 2:])
+        ia, ib = np.flatnonzero(ga), np.flatnonzero(gb)
+        ia = rng.permutation(ia)[:max_per_side]
+        ib = rng.permutation(ib)[:max_per_side]
+        if len(ia) >= 20 and len(ib) >= 20:
+            res = M.c2st_test(X[ia], X[ib], classifier=settings.c2st_classifier, folds=settings.c2st_folds,
+                              seed=settings.seed)
+            out.append({"name": f"human vs human (two groups of {len(users) // 2}+ people)",
+                        "c2st_acc": res.accuracy, "c2st_p": res.p_value, "n": int(len(ia) + len(ib))})
+    return out
+
+
+def compare_sets(
+    real: Trajectories,
+    fakes: Mapping[str, Trajectories],
+    settings: CompareSettings | None = None,
+    *,
+    real_name: str = "real",
+    progress: Callable[[str], None] | None = None,
+) -> CompareResult:
+    """Compare every fake set with ``real``.
+
+    Parameters
+    ----------
+    real : Trajectories
+        Reference (human) movements in pixels and seconds.
+    fakes : mapping of name -> Trajectories
+        Sets to judge; each gets one row.
+    settings : CompareSettings, optional
+        Seeds, sample caps, metric and feature selection.
+    progress : callable, optional
+        Called with a short message before each step (the CLI's progress bar).
+
+    Returns
+    -------
+    CompareResult
+    """
+    settings = settings or CompareSettings()
+    step = progress or (lambda msg: None)
+    if not fakes:
+        raise ConfigError("give at least one fake set")
+    step("features: real")
+    real_p = prepare(real, real_name, settings)
+    fake_ps = []
+    for name, traj in fakes.items():
+        step(f"features: {name}")
+        fake_ps.append(prepare(traj, name, settings))
+    from deval.features.scaling import FeatureScaler
+
+    scaler = FeatureScaler().fit(real_p.features)
+    rows = []
+    for fp in fake_ps:
+        step(f"metrics: {fp.name}")
+        rows.append(compare_pair(real_p, fp, settings, scaler))
+        log.info("%s: %s", fp.name, rows[-1].metrics)
+    baselines = []
+    if settings.baselines and "c2st" in settings.metrics:
+        step("baselines: real vs real")
+        baselines = real_baselines(real_p, settings)
+    return CompareResult(real_p, fake_ps, rows, baselines, settings, real_name)

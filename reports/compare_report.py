@@ -1,0 +1,122 @@
+"""Write the ``deval compare`` report: ``report.html``, ``metrics.csv``, ``metrics.json``.
+
+``report.html`` is one self-contained file (inline CSS and PNG images, no
+external links); ``feature_distances.csv`` holds the per-feature distances of
+every fake set.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deval import __version__
+from deval.atomic import check_writable, write_text
+from deval.compare import CompareResult
+from reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
+from reports.html import html_table, render
+
+REPORT_FILES = ("report.html", "metrics.csv", "metrics.json", "feature_distances.csv")
+
+#: columns shown in the kinematic histogram panel (when present)
+HISTOGRAM_COLUMNS = (
+    "duration", "n_points", "dt_mean", "path_length", "straightness", "speed_mean", "speed_max",
+    "accel_mean_abs", "jerk_mean_abs", "time_to_peak_speed", "n_speed_peaks", "heading_change_mean_abs",
+    "curvature_mean", "lateral_rms", "overshoot", "end_slowdown",
+)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (Path,)):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _clean(obj):
+    """Replace NaN/inf by None so the JSON is standard."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def write_compare_report(
+    result: CompareResult, out_dir: str | os.PathLike, *, force: bool = False, figures: bool = True
+) -> Path:
+    """Write the report files into ``out_dir`` (created if needed); returns the HTML path.
+
+    Raises :class:`~deval.errors.OutputExistsError` before writing anything if
+    a report file exists there and ``force`` is false.
+    """
+    out = Path(out_dir)
+    for name in REPORT_FILES:
+        check_writable(out / name, force)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = result.summary()
+    payload = result.to_dict()
+    payload["deval_version"] = __version__
+    write_text(out / "metrics.csv", summary.to_csv(index=False), force=force)
+    write_text(out / "metrics.json", json.dumps(_clean(payload), indent=2, default=_json_default), force=force)
+    dist_frames = [r.distances.assign(fake=r.name) for r in result.rows if r.distances is not None]
+    if dist_frames:
+        dist = pd.concat(dist_frames, ignore_index=True)
+        cols = ["fake"] + [c for c in dist.columns if c != "fake"]
+        write_text(out / "feature_distances.csv", dist[cols].to_csv(index=False), force=force)
+
+    ctx: dict = {}
+    if figures:
+        sets = {result.real_name: result.real.traj, **{f.name: f.traj for f in result.fakes}}
+        ctx["gallery"] = figure_to_data_uri(trajectory_gallery(sets, n=12, seed=result.settings.seed))
+        cols = [c for c in HISTOGRAM_COLUMNS if c in result.real.features.columns]
+        if cols:
+            ctx["histograms"] = figure_to_data_uri(
+                feature_histograms(result.real.features, {f.name: f.features for f in result.fakes}, cols)
+            )
+        ctx["psd"] = figure_to_data_uri(
+            psd_overlay(result.real.freqs, result.real.psd, {f.name: f.psd for f in result.fakes})
+        )
+        curves = {r.name: r.prd_curve for r in result.rows if r.prd_curve is not None}
+        if curves:
+            ctx["prd"] = figure_to_data_uri(prd_curves(curves))
+    distances_tables = []
+    for r in result.rows:
+        if r.distances is not None:
+            d = r.distances.sort_values("ks", ascending=False).head(15)
+            distances_tables.append((r.name, html_table(d)))
+    html = render(
+        "compare.html",
+        real_name=result.real_name,
+        n_real=len(result.real.traj),
+        version=__version__,
+        seed=result.settings.seed,
+        created=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        bar=f"{result.settings.bar:.2f}",
+        c2st_classifier=result.settings.c2st_classifier,
+        c2st_folds=result.settings.c2st_folds,
+        verdicts=result.verdicts(),
+        baselines=result.baselines,
+        baseline_note=(
+            "Random halves show the probe's floor (~0.50). Two groups of different people are not the same "
+            "distribution (devices and habits differ): read a fake set's C2ST against that human-vs-human figure "
+            "when the fake was conditioned on, or trained on, other people."
+        ),
+        summary_table=html_table(summary),
+        distances_tables=distances_tables,
+        settings_json=json.dumps(_clean(payload["settings"]), indent=2, default=_json_default),
+        **ctx,
+    )
+    return write_text(out / "report.html", html, force=force)
