@@ -1,0 +1,69 @@
+"""``deval compare`` end to end: calibration on real data, report files, bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from deval.cli.main import cli
+from deval.compare import CompareSettings, compare_sets
+from deval.trajectories import Trajectories
+
+
+def straight_line_version(traj: Trajectories) -> Trajectories:
+    """Same endpoints, point counts and timestamps, but a constant-speed straight line."""
+    seg = traj.segment_ids
+    dur = np.maximum(traj.durations, 1e-9)[seg]
+    u = traj.t / dur
+    s, e = traj.start[seg], traj.end[seg]
+    return traj.with_points(s[:, 0] + u * (e[:, 0] - s[:, 0]), s[:, 1] + u * (e[:, 1] - s[:, 1]))
+
+
+@pytest.fixture(scope="module")
+def real_small(sapimouse):
+    return sapimouse.subsample(3000, seed=1)
+
+
+def test_same_set_reads_no_difference(sapimouse_path, tmp_path):
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(
+        cli, ["compare", str(sapimouse_path), str(sapimouse_path), "--out", str(out), "--max-samples", "3000",
+              "-q", "--permutations", "50"],
+    )
+    assert r.exit_code == 0, r.output
+    m = pd.read_csv(out / "metrics.csv")
+    assert 0.45 <= m["c2st_acc"][0] <= 0.55
+    assert m["mmd_p"][0] > 0.05
+    assert "passes" in r.output
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert "http://" not in html and "https://" not in html  # self-contained
+    meta = json.loads((out / "metrics.json").read_text())
+    assert meta["settings"]["max_samples"] == 3000 and meta["fakes"][0]["n"] == 3000
+    # no overwrite without --force
+    r2 = CliRunner().invoke(cli, ["compare", str(sapimouse_path), str(sapimouse_path), "--out", str(out)])
+    assert r2.exit_code != 0 and "--force" in r2.output and "Traceback" not in r2.output
+
+
+def test_random_halves_read_no_difference(real_small):
+    perm = np.random.default_rng(0).permutation(len(real_small))
+    a, b = real_small[perm[:1500]], real_small[perm[1500:]]
+    res = compare_sets(a, {"half": b}, CompareSettings(seed=0, mmd_permutations=100, baselines=False))
+    m = res.rows[0].metrics
+    assert m["c2st_acc"] <= 0.56
+    assert m["mmd_p"] > 0.01
+    assert res.verdicts()[0]["passed"]
+
+
+def test_straight_lines_read_different(real_small):
+    fake = straight_line_version(real_small)
+    res = compare_sets(real_small, {"straight": fake},
+                       CompareSettings(seed=0, mmd_permutations=50, metrics=("c2st", "mmd", "prdc")))
+    m = res.rows[0].metrics
+    assert m["c2st_acc"] > 0.9
+    assert m["mmd_p"] < 0.05
+    assert not res.verdicts()[0]["passed"]
+    names = [b["name"] for b in res.baselines]
+    assert any("human vs human" in n for n in names)
