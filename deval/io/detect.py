@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from deval.errors import DataError
 
 
 def _csv_header(path: Path) -> list[str]:
-    with open(path, "r", encoding="utf-8", errors="replace") as f:
-        first = f.readline()
+    with open(path, "r", encoding="utf-8-sig", errors="replace") as f:
+        first = f.readline(65536)
     return [c.strip().strip('"').lower() for c in first.replace(";", ",").replace("\t", ",").split(",")]
 
 
@@ -20,10 +21,23 @@ def detect_format(path: str | os.PathLike) -> str:
     """Return the name of the format of ``path`` (a key of :data:`deval.io.FORMATS`).
 
     ``.npz`` -> ``npz``; ``.npy`` -> ``padded`` (3-D) or ``actions`` (2-D);
-    ``.json`` -> ``json``; ``.csv``/``.txt``/``.log`` -> ``csv`` when the header
-    has ``traj_id``, ``events`` when it has ``timestamp`` (or ``client timestamp``).
+    ``.json`` -> ``json``; ``.csv``/``.txt``/``.log``/``.tsv`` -> ``csv`` when the header
+    has ``traj_id``, ``events`` when it has ``timestamp`` (or ``client timestamp``);
+    a file without extension is sniffed the same way (Balabit logs have none).
+
+    Raises
+    ------
+    DataError
+        Missing or empty file, a folder, an unknown extension, an unreadable
+        or pickled ``.npy``, or a CSV whose header fits no layout.
     """
     p = Path(path)
+    if not p.exists():
+        raise DataError(p, "no such file")
+    if p.is_dir():
+        raise DataError(p, "is a directory; for a folder of event logs use --format events")
+    if p.stat().st_size == 0:
+        raise DataError(p, "empty file")
     ext = p.suffix.lower()
     if ext == ".npz":
         return "npz"
@@ -34,8 +48,10 @@ def detect_format(path: str | os.PathLike) -> str:
             if "pickle" in str(exc).lower() or "object" in str(exc).lower():
                 raise DataError(p, "contains a pickled object array, which deval refuses to load") from None
             raise DataError(p, f"not a readable .npy array ({exc})") from None
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(p, f"not a readable .npy array ({exc})") from None
+        if not isinstance(arr, np.ndarray):
+            raise DataError(p, "is an .npz archive with a .npy extension; rename it to .npz")
         if arr.ndim == 3:
             return "padded"
         if arr.ndim == 2:
@@ -43,8 +59,13 @@ def detect_format(path: str | os.PathLike) -> str:
         raise DataError(p, f"a .npy array must be [N, T, C] or [N*T, 3]; found shape {arr.shape}")
     if ext == ".json":
         return "json"
-    if ext in (".csv", ".txt", ".log", ".tsv"):
+    if ext in (".csv", ".txt", ".log", ".tsv", ""):
+        with open(p, "rb") as f:
+            if b"\x00" in f.read(4096):
+                raise DataError(p, "not a text file (binary content); expected a CSV with a header row")
         header = _csv_header(p)
+        if ext == "" and not ("traj_id" in header or any("timestamp" in h for h in header)):
+            raise DataError(p, "no file extension and no known CSV header; use --format (npz, padded, actions, csv, events, json)")
         if "traj_id" in header:
             return "csv"
         if any("timestamp" in h for h in header):

@@ -29,6 +29,10 @@ FORMAT_VERSION = "1"
 
 def load_npz(path: str | os.PathLike) -> Trajectories:
     """Read a native ``.npz`` file into :class:`Trajectories` (not yet validated)."""
+    if not os.path.isfile(path):
+        raise DataError(path, "no such file")
+    if not zipfile.is_zipfile(path):  # np.load would try to read anything else as a pickle
+        raise DataError(path, "not a readable .npz archive (not a zip file)")
     try:
         npz = np.load(path, allow_pickle=False)
     except (OSError, zipfile.BadZipFile, EOFError) as exc:

@@ -1,0 +1,1 @@
+"""Denoising-diffusion generator of human-like pointer movements (registered as ``diffusion``)."""
