@@ -21,6 +21,7 @@ json      list of point lists                           ``.json``
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -57,7 +58,7 @@ def load_trajectories(
     format: str | None = None,
     *,
     validate: bool = True,
-    min_points: int = 2,
+    min_valid_points: int = 2,
     **options: Any,
 ) -> Trajectories:
     """Read a trajectory file of any supported format.
@@ -70,7 +71,7 @@ def load_trajectories(
         One of :data:`FORMATS`; detected from the file when omitted.
     validate : bool
         Run :meth:`Trajectories.validate` (finite values, strictly increasing
-        time, at least ``min_points`` points per movement).
+        time, at least ``min_valid_points`` points per movement).
     **options
         Passed to the format's loader (e.g. ``seq_len`` for ``actions``).
 
@@ -87,14 +88,14 @@ def load_trajectories(
     fmt = format or detect_format(p)
     if fmt not in FORMATS:
         raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    loader = _loader(fmt)
     try:
-        traj = _loader(fmt)(p, **options)
-    except DataError:
-        raise
+        inspect.signature(loader).bind(p, **options)
     except TypeError as exc:
         raise DataError(p, f"bad option for format {fmt!r}: {exc}") from None
+    traj = loader(p, **options)
     if validate:
-        traj.validate(p, min_points=min_points)
+        traj.validate(p, min_points=min_valid_points)
     return traj
 
 

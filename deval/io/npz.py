@@ -107,6 +107,8 @@ def save_npz(traj: Trajectories, path: str | os.PathLike, force: bool = False) -
     if traj.press is not None:
         arrays["press"] = traj.press
     for col in traj.meta.columns:
+        if col in arrays or col == "press" or col.endswith("_names"):
+            raise DataError(path, f"metadata column {col!r} clashes with a reserved array name")
         values = traj.meta[col].to_numpy()
         if values.dtype == object or values.dtype.kind in "US":
             names, idx = np.unique(values.astype(str), return_inverse=True)
