@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from deval.features import kinematic_features, spectral_features
+from deval.features import extract_features, kinematic_features, spectral_features
 from deval.features.kinematic import END_FRACTION, KINEMATIC_DOCS, PAUSE_MIN_S, PAUSE_SPEED, PEAK_FRACTION
 from deval.io import load_trajectories
 from deval.trajectories import Trajectories
@@ -105,7 +105,8 @@ def peer_movement(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> list[float]:
 
     m = ds > 0
     mdx, mdy, mds = dx[m], dy[m], ds[m]
-    turn = np.abs(np.arctan2(mdx[:-1] * mdy[1:] - mdy[:-1] * mdx[1:], mdx[:-1] * mdx[1:] + mdy[:-1] * mdy[1:]))
+    cross = mdx[:-1] * mdy[1:] - mdy[:-1] * mdx[1:]
+    turn = np.abs(np.arctan2(cross, mdx[:-1] * mdx[1:] + mdy[:-1] * mdy[1:]))
     heading_total = turn.sum()
     heading_mean = turn.mean() if len(turn) else 0.0
     arc = (0.5 * (mds[:-1] + mds[1:])).sum()
@@ -141,9 +142,9 @@ def peer_movement(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> list[float]:
 
     return [
         duration, T, dt_mean, dt_std, dt_cv, dt_max, path, net, straightness, heading_mean, heading_total,
-        curvature, lat_rms, lat_max, rel(lat_rms), rel(lat_max), overshoot, rel(overshoot), speed_mean, speed_max,
-        speed_std, peak_ratio, accel_mean_abs, accel_max, decel_max, jerk_mean_abs, jerk_max_abs, ttp, n_peaks,
-        end_slowdown, len(long_runs), pause_frac,
+        curvature, lat_rms, lat_max, rel(lat_rms), rel(lat_max), overshoot, rel(overshoot), speed_mean,
+        speed_max, speed_std, peak_ratio, accel_mean_abs, accel_max, decel_max, jerk_mean_abs, jerk_max_abs,
+        ttp, n_peaks, end_slowdown, len(long_runs), pause_frac,
     ]
 
 
@@ -158,8 +159,9 @@ def peer_kinematic(traj: Trajectories) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ harness
-def best_time(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up
+def best_time(func: Callable[[], object], repeats: int, warm_up: bool = True) -> float:
+    if warm_up:
+        func()
     best = math.inf
     for _ in range(repeats):
         start = time.perf_counter()
@@ -197,6 +199,10 @@ def machine() -> str:
             f"NumPy {np.__version__}, pandas {pd.__version__}, {platform.system()} {platform.release()}")
 
 
+def fmt(value: float) -> str:
+    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SapiMouse-dev .npz")
@@ -219,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             "kinematic, 1 thread": lambda traj=traj: kinematic_features(traj, n_threads=1),
             "kinematic, default threads": lambda traj=traj: kinematic_features(traj),
             "spectral": lambda traj=traj: spectral_features(traj),
+            "extract_features (all)": lambda traj=traj: extract_features(traj),
         }
         if not args.no_peer:
             got = kinematic_features(traj.take(np.arange(min(2000, len(traj)))))
@@ -227,24 +234,25 @@ def main(argv: list[str] | None = None) -> int:
             cases["kinematic, peer loop"] = lambda traj=traj: peer_kinematic(traj)
         times = {}
         for case, func in cases.items():
-            repeats = 1 if "peer" in case else args.repeats
-            times[case] = best_time(func, repeats)
+            peer_case = "peer" in case
+            times[case] = best_time(func, 1 if peer_case else args.repeats, warm_up=not peer_case)
             rows.append({
                 "batch": name, "case": case, "movements": len(traj), "points": traj.n_points,
                 "seconds": times[case], "Mpoints/s": traj.n_points / times[case] / 1e6,
-                "peak MiB": peak_memory_mb(func) if "peer" not in case else float("nan"),
+                "peak MiB": float("nan") if peer_case else peak_memory_mb(func),
             })
         peer = times.get("kinematic, peer loop")
         for r in rows:
             if r["batch"] == name:
-                r["x peer"] = peer / r["seconds"] if (peer and r["case"].startswith("kinematic")) else float("nan")
+                is_kinematic = r["case"].startswith("kinematic")
+                r["x peer"] = peer / r["seconds"] if (peer and is_kinematic) else float("nan")
 
     table = pd.DataFrame(rows)
     print(f"# {COMMAND} {' '.join(sys.argv[1:])}".rstrip())
     print(f"# machine: {machine()}")
     print(f"# best of {args.repeats} runs (peer: 1 run); peak memory by tracemalloc during one call")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"))
+        print(table.to_string(index=False, float_format=fmt))
     return 0
 
 

@@ -103,7 +103,7 @@ def fit_sequence_module(
             loss.backward()
             nn.utils.clip_grad_norm_(module.parameters(), 1.0)
             opt.step()
-            total += float(loss) * float(wb.sum())
+            total += float(loss.detach()) * float(wb.sum())
             weight += float(wb.sum())
         history.append(total / max(weight, 1e-12))
         log.info("epoch %d/%d: loss %.4f", epoch + 1, epochs, history[-1])

@@ -41,7 +41,7 @@ from deval.generators.ragged import RaggedIndex
 from deval.generators.timing import MotionGrid, TimingDraw, TimingModel, timing_params
 from deval.trajectories import Endpoints, Trajectories
 
-__all__ = ["ScriptedBot", "ClosedFormBot", "common_params", "Motion"]
+__all__ = ["ScriptedBot", "ClosedFormBot", "common_params", "Motion", "place_on_screen"]
 
 log = logging.getLogger(__name__)
 
@@ -140,22 +140,56 @@ class ScriptedBot(Generator):
         rng : numpy Generator
         """
 
-    # ------------------------------------------------------------- screen
     def _to_screen(
         self, cond: Endpoints, index: RaggedIndex, x: np.ndarray, y: np.ndarray, t: np.ndarray, anchor: np.ndarray
     ) -> Trajectories:
-        n = len(cond)
-        canon = Trajectories(x, y, t, index.offsets)
-        frame = CanonicalFrame(cond.start, cond.angle, np.zeros(n, dtype=bool), np.zeros(n))
-        screen = frame.invert(canon)
-        sx, sy = screen.x, screen.y
-        if self.params["integer_pixels"]:
-            sx, sy = np.rint(sx), np.rint(sy)
-        at_start, at_end = anchor == 1, anchor == 2
-        seg = index.seg
-        sx[at_start], sy[at_start] = cond.start[seg[at_start], 0], cond.start[seg[at_start], 1]
-        sx[at_end], sy[at_end] = cond.end[seg[at_end], 0], cond.end[seg[at_end], 1]
-        return Trajectories(sx, sy, t, index.offsets)
+        return place_on_screen(cond, index, x, y, t, anchor, self.params["integer_pixels"])
+
+
+def place_on_screen(
+    cond: Endpoints,
+    index: RaggedIndex,
+    x: np.ndarray,
+    y: np.ndarray,
+    t: np.ndarray,
+    anchor: np.ndarray,
+    integer_pixels: bool,
+) -> Trajectories:
+    """Map canonical-frame movements onto their screen endpoints.
+
+    Parameters
+    ----------
+    cond : Endpoints
+        Start and end of each movement, pixels.
+    index : RaggedIndex
+        Layout of the flat point arrays.
+    x, y : ndarray, (P,)
+        Canonical positions (start at (0, 0), target at (distance, 0)), pixels.
+    t : ndarray, (P,)
+        Seconds from each movement's start.
+    anchor : ndarray, int8, (P,)
+        1: the point is put exactly on ``cond.start``; 2: exactly on ``cond.end``.
+    integer_pixels : bool
+        Round the other points to whole pixels.
+
+    Returns
+    -------
+    Trajectories
+        Rotated by each movement's direction and translated to its start
+        (:meth:`deval.canonical.CanonicalFrame.invert`); default metadata.
+    """
+    n = len(cond)
+    canon = Trajectories(x, y, t, index.offsets)
+    frame = CanonicalFrame(cond.start, cond.angle, np.zeros(n, dtype=bool), np.zeros(n))
+    screen = frame.invert(canon)
+    sx, sy = screen.x, screen.y
+    if integer_pixels:
+        sx, sy = np.rint(sx), np.rint(sy)
+    at_start, at_end = anchor == 1, anchor == 2
+    seg = index.seg
+    sx[at_start], sy[at_start] = cond.start[seg[at_start], 0], cond.start[seg[at_start], 1]
+    sx[at_end], sy[at_end] = cond.end[seg[at_end], 0], cond.end[seg[at_end], 1]
+    return Trajectories(sx, sy, t, index.offsets)
 
 
 class ClosedFormBot(ScriptedBot):

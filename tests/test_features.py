@@ -142,7 +142,8 @@ def test_minimum_jerk_bell_profile():
     # |jerk| is largest at the ends: 60 - 360 tau + 360 tau^2 (x D / T^3), the first finite
     # difference sits at the middle of the first four samples, tau = 1.5 dt / T
     tau = 1.5 / 160
-    assert r["jerk_max_abs"] == pytest.approx((60 - 360 * tau + 360 * tau**2) * distance / duration**3, rel=1e-3)
+    expected = (60 - 360 * tau + 360 * tau**2) * distance / duration**3
+    assert r["jerk_max_abs"] == pytest.approx(expected, rel=1e-3)
 
 
 def test_two_submovements_give_two_speed_peaks():
@@ -157,7 +158,8 @@ def test_two_submovements_give_two_speed_peaks():
 
 def test_small_wiggles_below_peak_fraction_are_not_submovements():
     t = np.arange(121) / RATE
-    speed = 400 * np.sin(np.pi * t / t[-1]) ** 2 + 0.5 * PEAK_FRACTION * 400 * (t > 1.8) * np.sin(2 * np.pi * 6 * t) ** 2
+    ripple = 0.5 * PEAK_FRACTION * 400 * (t > 1.8) * np.sin(2 * np.pi * 6 * t) ** 2  # late, small
+    speed = 400 * np.sin(np.pi * t / t[-1]) ** 2 + ripple
     x = np.concatenate([[0.0], np.cumsum(speed[1:] * np.diff(t))])
     r = row(one(np.column_stack([x, np.zeros_like(x), t])))
     assert r["n_speed_peaks"] == 1
@@ -173,8 +175,8 @@ def test_circle_arc_curvature_and_heading():
     assert r["heading_change_total"] == pytest.approx((n - 2) * step, rel=1e-9)
     assert r["heading_change_mean_abs"] == pytest.approx(step, rel=1e-9)
     assert r["lateral_max"] == pytest.approx(radius * (1 - math.cos(np.pi / 3)), rel=1e-9)  # sagitta
-    assert r["straightness"] == pytest.approx(radius * math.sqrt(3) / (n - 1) / (2 * radius * math.sin(step / 2)),
-                                              rel=1e-9)
+    chord = 2 * radius * math.sin(step / 2)
+    assert r["straightness"] == pytest.approx(radius * math.sqrt(3) / ((n - 1) * chord), rel=1e-9)
 
 
 def test_sinusoidal_lateral_wiggle():
@@ -190,7 +192,9 @@ def test_sinusoidal_lateral_wiggle():
 
 def test_lateral_is_rotation_and_translation_invariant():
     rng = np.random.default_rng(0)
-    pts = np.column_stack([np.cumsum(rng.normal(5, 3, 40)), np.cumsum(rng.normal(0, 3, 40)), np.arange(40) / RATE])
+    pts = np.column_stack(
+        [np.cumsum(rng.normal(5, 3, 40)), np.cumsum(rng.normal(0, 3, 40)), np.arange(40) / RATE]
+    )
     angle = 1.1
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     moved = pts.copy()
@@ -271,7 +275,8 @@ def test_speed_psd_is_scipy_welch_of_the_resampled_speed():
     movements = []
     for n in (90, 25, 3, 40):  # long (several segments), short (< nperseg), too short, long
         t = np.arange(n) / RATE
-        movements.append(np.column_stack([np.cumsum(rng.uniform(0, 20, n)), np.cumsum(rng.normal(0, 3, n)), t]))
+        xy = np.column_stack([np.cumsum(rng.uniform(0, 20, n)), np.cumsum(rng.normal(0, 3, n))])
+        movements.append(np.column_stack([xy, t]))
     traj = Trajectories.from_list(movements)
     freqs, psd = speed_psd(traj, rate_hz=RATE, nperseg=32)
     values, offsets = uniform_speed(traj, RATE)
@@ -298,7 +303,8 @@ def degenerate_batch() -> Trajectories:
         np.array([[0.0, 0.0, 0.0], [30.0, 40.0, 0.0]]),  # two points, dt = 0
         np.array([[3.0, 4.0, 0.0]] * 6) + np.c_[0, 0, 1][0] * np.arange(6)[:, None] / 60,  # repeated points
         np.array([[3.0, 4.0, 0.0]] * 4),  # repeated points, all at t = 0
-        np.array([[0, 0, 0], [10, 0, 0.01], [10, 0, 0.02], [20, 0, 0.02], [20, 5, 0.05], [0, 0, 0.06]], float),
+        np.array([[0, 0, 0], [10, 0, 0.01], [10, 0, 0.02], [20, 0, 0.02], [20, 5, 0.05], [0, 0, 0.06]],
+                 float),  # repeated point and a jump with dt = 0
         np.array([[0, 0, 0], [10, 0, 0.02], [20, 0, 0.01], [30, 0, 0.05]], float),  # time runs backwards
         np.array([[0, 0, 0], [100, 0, 0.1], [0, 0, 0.2]], float),  # returns to its start
     ]
@@ -378,11 +384,13 @@ def reference_kinematic(x: np.ndarray, y: np.ndarray, t: np.ndarray, pause_speed
             jerk_span.append(span)
     a = [(value, span) for value, span in zip(acc, acc_span) if value is not None]
     total_span = sum(span for _, span in a)
-    out["accel_mean_abs"] = sum(abs(value) * span for value, span in a) / total_span if total_span > 0 else 0.0
+    weighted = sum(abs(value) * span for value, span in a)
+    out["accel_mean_abs"] = weighted / total_span if total_span > 0 else 0.0
     out["accel_max"] = max([0.0] + [value for value, _ in a])
     out["decel_max"] = max([0.0] + [-value for value, _ in a])
     total_span = sum(jerk_span)
-    out["jerk_mean_abs"] = sum(abs(j) * s for j, s in zip(jerk, jerk_span)) / total_span if total_span > 0 else 0.0
+    weighted = sum(abs(j) * s for j, s in zip(jerk, jerk_span))
+    out["jerk_mean_abs"] = weighted / total_span if total_span > 0 else 0.0
     out["jerk_max_abs"] = max([0.0] + [abs(j) for j in jerk])
 
     # smoothed speed over the timed steps
@@ -467,15 +475,18 @@ def reference_kinematic(x: np.ndarray, y: np.ndarray, t: np.ndarray, pause_speed
     return out
 
 
-def random_batch(n: int, seed: int) -> Trajectories:
-    """Random movements with bells, jitter, irregular/zero time steps and repeated points."""
+def random_batch(n: int, seed: int, zero_dt: bool = True) -> Trajectories:
+    """Random movements with bells, jitter, irregular (and zero) time steps and repeated points."""
     rng = np.random.default_rng(seed)
     movements = []
+    p_zero = 0.05 if zero_dt else 0.0
     for _ in range(n):
         T = int(rng.integers(1, 60))
-        dt = rng.choice([0.0, 0.004, 0.016, 0.017, 0.05], size=T - 1, p=[0.05, 0.1, 0.4, 0.4, 0.05])
+        dt = rng.choice([0.0, 0.004, 0.016, 0.017, 0.05], size=T - 1,
+                        p=[p_zero, 0.1, 0.4, 0.45 - p_zero, 0.05])
         t = np.concatenate([[0.0], np.cumsum(dt)]) + rng.uniform(0, 3)
-        steps = rng.normal(rng.uniform(-15, 15), 4, size=(T - 1, 2)) * np.sin(np.linspace(0.1, 3.0, T - 1))[:, None]
+        bell = np.sin(np.linspace(0.1, 3.0, T - 1))[:, None]
+        steps = rng.normal(rng.uniform(-15, 15), 4, size=(T - 1, 2)) * bell
         steps[rng.random(T - 1) < 0.1] = 0.0  # repeated points
         steps = np.round(steps)
         xy = np.vstack([[rng.uniform(0, 1920), rng.uniform(0, 1080)], steps]).cumsum(axis=0)
@@ -483,8 +494,9 @@ def random_batch(n: int, seed: int) -> Trajectories:
     return Trajectories.from_list(movements)
 
 
-def test_vectorised_kinematic_features_match_a_per_movement_reference():
-    traj = random_batch(300, seed=3)
+@pytest.mark.parametrize("zero_dt", [True, False])  # both ways of laying out the speed signal
+def test_vectorised_kinematic_features_match_a_per_movement_reference(zero_dt):
+    traj = random_batch(300, seed=3, zero_dt=zero_dt)
     got = kinematic_features(traj, n_threads=2, chunk_points=500)
     ref = pd.DataFrame([reference_kinematic(*m.T) for m in traj])[list(KINEMATIC_DOCS)]
     for name in KINEMATIC_DOCS:
@@ -539,8 +551,8 @@ def test_spectral_features_from_psd_rows():
 # ---------------------------------------------------------------- real data
 
 
-def test_sapimouse_features_are_finite_and_plausible(sapimouse_path):
-    traj = Trajectories.load(sapimouse_path)
+def test_sapimouse_features_are_finite_and_plausible(sapimouse):
+    traj = sapimouse
     feats = extract_features(traj)
     assert len(feats) == len(traj)
     assert np.isfinite(feats.to_numpy(dtype=float)).all()

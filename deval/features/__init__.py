@@ -115,6 +115,7 @@ def extract_features(
     spectral: bool = True,
     rate_hz: float = DEFAULT_RATE_HZ,
     groups: str | Iterable[str] | None = None,
+    n_threads: int | None = None,
 ) -> pd.DataFrame:
     """Features of every movement, one row per movement.
 
@@ -129,6 +130,9 @@ def extract_features(
         Uniform resampling rate of the speed signal for the spectral features [Hz].
     groups : str or iterable of str, optional
         Restrict the columns (see :func:`feature_names`).
+    n_threads : int, optional
+        Threads working on chunks of movements (default: available CPUs, at
+        most 4); the result does not depend on it.
 
     Returns
     -------
@@ -156,9 +160,9 @@ def extract_features(
         spectral_names = []
     parts = []
     if any(name in KINEMATIC_DOCS for name in names):
-        parts.append(kinematic_features(traj))
+        parts.append(kinematic_features(traj, n_threads=n_threads))
     if spectral_names:
-        parts.append(spectral_features(traj, rate_hz=rate_hz, nperseg=DEFAULT_NPERSEG))
+        parts.append(spectral_features(traj, rate_hz=rate_hz, nperseg=DEFAULT_NPERSEG, n_threads=n_threads))
     frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     return frame[names]
 

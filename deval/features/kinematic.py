@@ -60,7 +60,7 @@ PEAK_TOLERANCE = 1e-9
 #: ``end_slowdown`` compares the mean speed over this final fraction of the duration with the mean.
 END_FRACTION = 0.2
 #: Movements are processed in chunks of about this many points (cache-sized working arrays).
-CHUNK_POINTS = 1 << 16
+CHUNK_POINTS = 1 << 15
 
 #: Feature name -> "description [unit]" for every kinematic feature, in column order.
 KINEMATIC_DOCS: dict[str, str] = {
@@ -75,15 +75,18 @@ KINEMATIC_DOCS: dict[str, str] = {
     # geometry
     "path_length": "sum of the step lengths [px]",
     "net_distance": "distance from the first to the last point [px]",
-    "straightness": "path efficiency net_distance / path_length in [0, 1] (1 when the path length is 0) [-]",
+    "straightness": "path efficiency net_distance / path_length in [0, 1] "
+                    "(1 when the path length is 0) [-]",
     "heading_change_mean_abs": "mean absolute change of direction between consecutive non-zero steps "
                                "(zero-length steps are skipped) [rad/step]",
-    "heading_change_total": "sum of the absolute changes of direction between consecutive non-zero steps [rad]",
-    "curvature_mean": "length-weighted mean absolute curvature: heading_change_total divided by the summed "
-                      "mean lengths (|a| + |b|) / 2 of the step pairs it was measured on; 1/R on a circle [1/px]",
-    "lateral_rms": "time-weighted (trapezoidal) RMS perpendicular distance of the points from the start->end "
-                   "line, i.e. of the canonical-frame y (distance from the start when start = end; plain mean "
-                   "over points when the duration is 0) [px]",
+    "heading_change_total": "sum of the absolute changes of direction between consecutive non-zero "
+                            "steps [rad]",
+    "curvature_mean": "length-weighted mean absolute curvature: heading_change_total divided by the "
+                      "summed mean lengths (|a| + |b|) / 2 of the step pairs it was measured on; "
+                      "1/R on a circle [1/px]",
+    "lateral_rms": "time-weighted (trapezoidal) RMS perpendicular distance of the points from the "
+                   "start->end line, i.e. of the canonical-frame y (distance from the start when "
+                   "start = end; plain mean over points when the duration is 0) [px]",
     "lateral_max": "largest perpendicular distance of a point from the start->end line [px]",
     "lateral_rms_rel": "lateral_rms / net_distance (0 when net_distance = 0) [-]",
     "lateral_max_rel": "lateral_max / net_distance (0 when net_distance = 0) [-]",
@@ -91,7 +94,8 @@ KINEMATIC_DOCS: dict[str, str] = {
                  "max(0, max projection - net_distance) [px]",
     "overshoot_rel": "overshoot / net_distance (0 when net_distance = 0) [-]",
     # dynamics
-    "speed_mean": "time-averaged speed: length of the timed steps (dt > 0) / duration (0 when duration = 0) [px/s]",
+    "speed_mean": "time-averaged speed: length of the timed steps (dt > 0) / duration "
+                  "(0 when duration = 0) [px/s]",
     "speed_max": "largest step speed ds / dt [px/s]",
     "speed_std": "time-weighted standard deviation of the step speeds [px/s]",
     "speed_peak_ratio": "speed_max / speed_mean (1 when speed_mean = 0) [-]",
@@ -100,17 +104,19 @@ KINEMATIC_DOCS: dict[str, str] = {
     "decel_max": "largest deceleration, i.e. -min(acceleration) (0 if none) [px/s^2]",
     "jerk_mean_abs": "time-weighted mean absolute jerk d(acceleration)/dt [px/s^3]",
     "jerk_max_abs": "largest absolute jerk [px/s^3]",
-    "time_to_peak_speed": "time of the peak of the smoothed speed (middle of its step) as a fraction of the "
-                          "duration (0.5 when the movement never moves or the duration is 0) [-]",
-    "n_speed_peaks": "number of sub-movements: samples of the smoothed speed (3-tap [1, 2, 1] / 4 moving "
-                     "average of the timed step speeds, renormalised at the ends) that rise above the previous "
-                     "sample and are not exceeded by the next one (a movement's ends count as lower neighbours; "
-                     "differences within 1e-9 of the peak count as flat, so a plateau counts once), are "
-                     "positive and reach PEAK_FRACTION = 0.25 of the movement's smoothed peak [count]",
+    "time_to_peak_speed": "time of the peak of the smoothed speed (middle of its step) as a fraction "
+                          "of the duration (0.5 when the movement never moves or the duration is 0) [-]",
+    "n_speed_peaks": "number of sub-movements: samples of the smoothed speed (3-tap [1, 2, 1] / 4 "
+                     "moving average of the timed step speeds, renormalised at the ends) that rise "
+                     "above the previous sample and are not exceeded by the next one (a movement's "
+                     "ends count as lower neighbours; differences within 1e-9 of the peak count as "
+                     "flat, so a plateau counts once), are positive and reach PEAK_FRACTION = 0.25 "
+                     "of the movement's smoothed peak [count]",
     "end_slowdown": "mean speed over the last END_FRACTION = 20% of the duration (position linearly "
-                    "interpolated in time) / speed_mean; < 1 = slows down at the end (1 when speed_mean = 0) [-]",
-    "pause_count": "number of pauses: maximal runs of consecutive steps with speed below PAUSE_SPEED = 20 px/s "
-                   "lasting at least PAUSE_MIN_S = 0.05 s in total [count]",
+                    "interpolated in time) / speed_mean; < 1 = slows down at the end "
+                    "(1 when speed_mean = 0) [-]",
+    "pause_count": "number of pauses: maximal runs of consecutive steps with speed at most "
+                   "PAUSE_SPEED = 20 px/s lasting at least PAUSE_MIN_S = 0.05 s in total [count]",
     "pause_time_frac": "fraction of the duration spent in pauses (0 when duration = 0) [-]",
 }
 
@@ -161,6 +167,17 @@ class _Segments:
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Sum per segment (0 for empty segments), (N,)."""
         return self._reduce(np.add, values, 0)
+
+    def sum_count(self, flags: np.ndarray) -> np.ndarray:
+        """Number of True ``flags`` per segment, int64 (N,)."""
+        if self.starts.size == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        red = np.add.reduceat(flags, self.starts, dtype=np.int64)
+        if self.dense:
+            return red
+        out = np.zeros(self.n, dtype=np.int64)
+        out[self.nonempty] = red
+        return out
 
     def max(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Maximum per segment (``fill`` for empty segments), (N,)."""
@@ -287,7 +304,7 @@ def kinematic_features(
     n_threads : int, optional
         Threads that process chunks of movements in parallel (default: the
         available CPUs, at most 4). The result does not depend on it.
-    chunk_points : int, default 65536
+    chunk_points : int, default 32768
         Approximate number of points per chunk (whole movements).
 
     Returns
@@ -314,7 +331,9 @@ def kinematic_features(
         raise ConfigError(f"chunk_points must be >= 1, got {chunk_points!r}")
 
     def compute(x: np.ndarray, y: np.ndarray, t: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
-        return _kinematic_arrays(x, y, t, offsets, float(pause_speed), float(pause_min_s), float(peak_fraction))
+        return _kinematic_arrays(
+            x, y, t, offsets, float(pause_speed), float(pause_min_s), float(peak_fraction)
+        )
 
     columns = map_chunks(compute, traj, n_threads, int(chunk_points))
     logger.debug("kinematic features: %d movements, %d points", len(traj), traj.n_points)
@@ -384,30 +403,33 @@ def _kinematic_arrays(
     # -------------------------------------- acceleration and jerk (per point)
     # acc[j] joins the speeds of steps j and j+1; jerk[j] joins acc[j] and acc[j+1].
     # Entries that are not defined stay 0: neutral for the sums and clipped maxima.
+    # acc[j] is undefined where step j or j+1 is untimed, jerk[j] where acc[j] or acc[j+1] is.
+    bad_acc = np.concatenate([untimed, untimed[untimed > 0] - 1])
+    bad_jerk = np.concatenate([bad_acc, bad_acc[bad_acc > 0] - 1])
     acc = np.zeros(p)
     acc_span = np.zeros(p)
-    abs_dv = np.zeros(p)
     jerk = np.zeros(p)
     jerk_span = np.zeros(p)
-    abs_da = np.zeros(p)
     if p >= 2:
-        acc_ok = timed[:-1] & timed[1:]
         np.add(dt[:-1], dt[1:], out=acc_span[:-1])
         acc_span *= 0.5
-        acc_span[:-1] *= acc_ok
         np.subtract(v[1:], v[:-1], out=acc[:-1])
-        acc[:-1] *= acc_ok
-        np.abs(acc, out=abs_dv)
-        acc /= np.where(acc_span > 0, acc_span, 1.0)
+    acc_span[bad_acc] = 0.0
+    acc[bad_acc] = 0.0
+    abs_dv = np.abs(acc)
+    safe = acc_span.copy()
+    safe[bad_acc] = 1.0
+    acc /= safe
     if p >= 3:
-        jerk_ok = acc_ok[:-1] & acc_ok[1:]
         np.add(acc_span[:-2], acc_span[1:-1], out=jerk_span[:-2])
         jerk_span *= 0.5
-        jerk_span[:-2] *= jerk_ok
         np.subtract(acc[1:-1], acc[:-2], out=jerk[:-2])
-        jerk[:-2] *= jerk_ok
-        np.abs(jerk, out=abs_da)
-        jerk = abs_da / np.where(jerk_span > 0, jerk_span, 1.0)  # |jerk|
+    jerk_span[bad_jerk] = 0.0
+    jerk[bad_jerk] = 0.0
+    abs_da = np.abs(jerk, out=jerk)
+    safe = jerk_span.copy()
+    safe[bad_jerk] = 1.0
+    jerk = abs_da / safe  # |jerk|
     accel_mean_abs = _ratio(segs.sum(abs_dv), segs.sum(acc_span), 0.0)
     accel_max = segs.max(acc)
     decel_max = 0.0 - segs.min(acc)
@@ -415,31 +437,43 @@ def _kinematic_arrays(
     jerk_max_abs = segs.max(jerk)
 
     # --------------------------------------- smoothed speed: peaks, time to peak
-    vi = np.flatnonzero(timed)  # timed steps, movement by movement
-    k = len(vi)
-    vv = v[vi]
-    vseg = seg[vi]
-    vcount = np.bincount(vseg, minlength=n)
-    vsegs = _Segments(np.concatenate([[0], np.cumsum(vcount)]))
-    vfirst = vsegs.starts
-    vlast = vsegs.starts + vcount[vsegs.nonempty] - 1
+    # The speed signal of a movement is the sequence of its timed steps. When the
+    # only untimed steps are the dummies (the usual case) the per-point arrays are
+    # used in place, the dummies acting as zero-valued holes between movements;
+    # otherwise the timed steps are gathered into their own CSR arrays.
+    in_place = len(untimed) == len(last)
+    if in_place:
+        sig, sig_seg, sig_count, sig_segs, to_step = v, seg, lengths, segs, None
+        multi = lengths[nonempty] > 1
+        sig_first, sig_last, holes = first[multi], last[multi] - 1, last
+    else:
+        to_step = np.flatnonzero(timed)
+        sig, sig_seg = v[to_step], seg[to_step]
+        sig_count = np.bincount(sig_seg, minlength=n)
+        sig_segs = _Segments(np.concatenate([[0], np.cumsum(sig_count)]))
+        sig_first = sig_segs.starts
+        sig_last = sig_first + sig_count[sig_segs.nonempty] - 1
+        holes = np.zeros(0, dtype=np.int64)
+    k = len(sig)
     # neighbours within the movement, 0 (and not counted) past its ends
     before = np.empty(k)
     after = np.empty(k)
     if k:
-        before[1:] = vv[:-1]
-        after[:-1] = vv[1:]
-    before[vfirst] = 0.0
-    after[vlast] = 0.0
-    smooth = 2.0 * vv
+        before[0] = after[-1] = 0.0
+        before[1:] = sig[:-1]
+        after[:-1] = sig[1:]
+    before[sig_first] = 0.0
+    after[sig_last] = 0.0
+    smooth = 2.0 * sig
     smooth += before
     smooth += after
     weight = np.full(k, 4.0)
-    weight[vfirst] -= 1.0
-    weight[vlast] -= 1.0
+    weight[sig_first] -= 1.0
+    weight[sig_last] -= 1.0
     smooth /= weight
-    smooth_peak = vsegs.max(smooth)
-    peak_level = np.repeat(smooth_peak, vcount)
+    smooth[holes] = 0.0
+    smooth_peak = sig_segs.max(smooth)
+    peak_level = np.repeat(smooth_peak, sig_count)
     # a rise must beat rounding noise: PEAK_TOLERANCE of the movement's peak
     tol = PEAK_TOLERANCE * peak_level
     rises = np.ones(k, dtype=bool)
@@ -448,31 +482,32 @@ def _kinematic_arrays(
         up = (smooth[1:] - smooth[:-1]) > tol[1:]  # same tolerance on both sides inside a movement
         rises[1:] = up
         np.logical_not(up, out=falls[:-1])
-    rises[vfirst] = True
-    falls[vlast] = True
+    rises[sig_first] = True
+    falls[sig_last] = True
     is_peak = rises & falls & (smooth > 0) & (smooth >= peak_fraction * peak_level)
-    n_speed_peaks = np.bincount(vseg[is_peak], minlength=n).astype(np.int64)
+    n_speed_peaks = np.bincount(sig_seg[is_peak], minlength=n).astype(np.int64)
 
     at_peak = np.flatnonzero(smooth == peak_level)  # the first one of each movement is its argmax
-    peak_seg = vseg[at_peak]
+    peak_seg = sig_seg[at_peak]
     keep = np.ones(len(at_peak), dtype=bool)
     keep[1:] = peak_seg[1:] != peak_seg[:-1]
     at_peak, peak_seg = at_peak[keep], peak_seg[keep]
     ok = (smooth_peak[peak_seg] > 0) & (duration[peak_seg] > 0)
     at_peak, peak_seg = at_peak[ok], peak_seg[ok]
-    j = vi[at_peak]
+    j = at_peak if to_step is None else to_step[at_peak]
     time_to_peak_speed = np.full(n, 0.5)
     time_to_peak_speed[peak_seg] = np.clip((t[j] - t0[peak_seg] + 0.5 * dt[j]) / duration[peak_seg], 0.0, 1.0)
 
     # ---------------------------------------------------- heading, curvature
     # pairs of consecutive non-zero steps; zero-length steps are skipped
-    mi = np.flatnonzero(ds > 0)  # never a dummy step
-    mcount = np.bincount(seg[mi], minlength=n)
+    moving = ds > 0  # never a dummy step
+    mi = np.flatnonzero(moving)
+    mcount = segs.sum_count(moving)
     msegs = _Segments(np.concatenate([[0], np.cumsum(mcount)]))
-    mlast = msegs.starts + mcount[msegs.nonempty] - 1
-    mdx, mdy, mds = dx[mi], dy[mi], ds[mi]
+    mfirst = msegs.starts
+    mlast = mfirst + mcount[msegs.nonempty] - 1
+    mdx, mdy = dx[mi], dy[mi]
     turn = np.zeros(len(mi))  # turn[k]: between non-zero steps k and k+1
-    arc = np.zeros(len(mi))
     if len(mi) > 1:
         cross = mdx[:-1] * mdy[1:]
         cross -= mdy[:-1] * mdx[1:]
@@ -480,13 +515,16 @@ def _kinematic_arrays(
         dot += mdy[:-1] * mdy[1:]
         np.arctan2(cross, dot, out=turn[:-1])
         np.abs(turn, out=turn)
-        np.add(mds[:-1], mds[1:], out=arc[:-1])
-        arc *= 0.5
     turn[mlast] = 0.0  # the pair across a movement boundary
-    arc[mlast] = 0.0
     heading_change_total = msegs.sum(turn)
-    heading_change_mean_abs = _ratio(heading_change_total, np.maximum(mcount - 1, 0), 0.0)
-    curvature_mean = _ratio(heading_change_total, msegs.sum(arc), 0.0)
+    n_pairs = np.maximum(mcount - 1, 0)
+    heading_change_mean_abs = _ratio(heading_change_total, n_pairs, 0.0)
+    # summed pair lengths (|a| + |b|) / 2 = path length - (first + last non-zero step) / 2
+    ends = np.zeros(n)
+    has_moves = mcount > 0
+    ends[has_moves] = ds[mi[mfirst]] + ds[mi[mlast]]
+    pair_arc = np.where(n_pairs > 0, path_length - 0.5 * ends, 0.0)
+    curvature_mean = _ratio(heading_change_total, pair_arc, 0.0)
 
     # ------------------------------------------------- lateral and overshoot
     ux = _ratio(ex, net, 0.0)

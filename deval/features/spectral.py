@@ -24,8 +24,10 @@ Vectorisation: movements are grouped by their number of Welch segments (or by
 call; the number of calls is bounded by the longest movement, not by the number
 of movements.
 
-Features (see :data:`SPECTRAL_DOCS`) are shares of the total power in bands,
-the spectral centroid, peak and entropy. A speed signal without any power
+Features (see :data:`SPECTRAL_DOCS`) are shares of the total power in the
+bands 0-2, 2-5 and 5-10 Hz and above 10 Hz (``spec_hf_share``, which is the
+10-30 Hz band at 60 Hz; there is no separate 10-30 Hz column, which would
+duplicate it), the spectral centroid, peak and entropy, and the log power. A speed signal without any power
 (constant speed, or too short) is treated as having all its power at 0 Hz:
 ``spec_power_0_2hz`` = 1, other shares 0, centroid, peak and entropy 0.
 """
@@ -36,7 +38,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-import scipy.signal
 
 from deval.errors import ConfigError
 from deval.features.kinematic import CHUNK_POINTS, check_trajectories, map_chunks
@@ -207,7 +208,11 @@ def _uniform_speed_arrays(
 
 
 def speed_psd(
-    traj: Trajectories, rate_hz: float = DEFAULT_RATE_HZ, nperseg: int = DEFAULT_NPERSEG
+    traj: Trajectories,
+    rate_hz: float = DEFAULT_RATE_HZ,
+    nperseg: int = DEFAULT_NPERSEG,
+    *,
+    n_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density of every movement's uniformly resampled speed.
 
@@ -222,6 +227,8 @@ def speed_psd(
         Resampling rate [Hz]; the PSD extends to ``rate_hz / 2``.
     nperseg : int, default 32
         Welch segment length [samples], >= 4; also the FFT length.
+    n_threads : int, optional
+        Threads for the resampling (see :func:`uniform_speed`).
 
     Returns
     -------
@@ -232,7 +239,7 @@ def speed_psd(
         with fewer than ``MIN_SAMPLES`` speed samples or a constant speed.
     """
     rate, nperseg = _check_params(rate_hz, nperseg)
-    values, offsets = uniform_speed(traj, rate)
+    values, offsets = uniform_speed(traj, rate, n_threads=n_threads)
     freqs, psd = _welch_csr(values, offsets, rate, nperseg)
     # rounding noise of a constant speed is no spectrum: drop rows whose RMS
     # fluctuation is below NOISE_FLOOR of the mean speed
@@ -250,6 +257,8 @@ def _welch_csr(
     values: np.ndarray, offsets: np.ndarray, rate: float, nperseg: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD of each CSR signal, one :func:`scipy.signal.welch` call per length group."""
+    import scipy.signal  # imported here: loading deval.features stays light
+
     n = len(offsets) - 1
     freqs = np.fft.rfftfreq(nperseg, 1.0 / rate)
     psd = np.zeros((n, len(freqs)))
@@ -276,7 +285,11 @@ def _welch_csr(
 
 
 def spectral_features(
-    traj: Trajectories, rate_hz: float = DEFAULT_RATE_HZ, nperseg: int = DEFAULT_NPERSEG
+    traj: Trajectories,
+    rate_hz: float = DEFAULT_RATE_HZ,
+    nperseg: int = DEFAULT_NPERSEG,
+    *,
+    n_threads: int | None = None,
 ) -> pd.DataFrame:
     """Spectral features of every movement's speed signal (see :data:`SPECTRAL_DOCS`).
 
@@ -288,6 +301,8 @@ def spectral_features(
         Resampling rate of the speed signal [Hz].
     nperseg : int, default 32
         Welch segment length [samples].
+    n_threads : int, optional
+        Threads for the resampling (see :func:`uniform_speed`).
 
     Returns
     -------
@@ -300,7 +315,8 @@ def spectral_features(
     ConfigError
         ``rate_hz`` is not a positive number or ``nperseg`` < 4.
     """
-    freqs, psd = speed_psd(traj, rate_hz, nperseg)
+    freqs, psd = speed_psd(traj, rate_hz, nperseg, n_threads=n_threads)
+    logger.debug("spectral features: %d movements, %d frequency bins", len(psd), len(freqs))
     return pd.DataFrame(psd_features(freqs, psd), columns=list(SPECTRAL_DOCS))
 
 

@@ -35,7 +35,7 @@ class ConditionEmbedding(nn.Module):
     -----
     ``drop`` (B,) bool replaces a movement's goal embedding by a learned null
     embedding: the unconditional model of classifier-free guidance. The length
-    (steps / max steps) is structural and is never dropped.
+    (number of real steps) is structural and is never dropped.
     """
 
     def __init__(self, goal_dim: int, emb_dim: int, num_train_timesteps: int = 1000):
@@ -49,10 +49,10 @@ class ConditionEmbedding(nn.Module):
 
     def forward(self, timesteps: torch.Tensor, goal: torch.Tensor, drop: torch.Tensor | None,
                 length: torch.Tensor) -> torch.Tensor:
-        """(B,) timesteps, (B, G) goal, (B,) bool drop, (B,) length fraction -> (B, E)."""
+        """(B,) timesteps, (B, G) goal, (B,) bool drop, (B,) number of steps -> (B, E)."""
         t = self.time_mlp(sinusoidal_embedding(timesteps * self.time_scale, self.emb_dim))
         g = self.goal_mlp(goal)
         if drop is not None:
             g = torch.where(drop[:, None], self.null_goal.to(g.dtype).expand_as(g), g)
-        ln = self.length_mlp(sinusoidal_embedding(length * 1000.0, self.emb_dim // 4))
+        ln = self.length_mlp(sinusoidal_embedding(length * 10.0, self.emb_dim // 4))
         return t + g + ln

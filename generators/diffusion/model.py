@@ -100,11 +100,11 @@ class DiffusionModel(nn.Module):
         xt = (a * x0 + s * noise) * m
         drop = rnd(b) < self.cond_drop if self.cond_drop > 0 else None
         self_cond = None
-        if self.self_condition:
-            use = rnd(b) < 0.5
-            with torch.no_grad():
-                est = self._x0_from(self.denoiser(xt, t, goal, drop, mask, None), xt, t) * m
-            self_cond = est * use[:, None, None].to(x0.dtype)
+        if self.self_condition:  # per batch (Chen et al. 2023): half the batches pay one extra forward pass
+            use = bool(rnd(1)[0] < 0.5)
+            if use:
+                with torch.no_grad():
+                    self_cond = self._x0_from(self.denoiser(xt, t, goal, drop, mask, None), xt, t).detach() * m
         out = self.denoiser(xt, t, goal, drop, mask, self_cond)
         target = training_target(x0, noise, a, s, self.prediction_type)
         per = (((out.float() - target.float()) ** 2) * m).sum(dim=(1, 2)) / (m.sum(dim=(1, 2)) * x0.shape[2]).clamp(min=1)

@@ -110,7 +110,7 @@ class TransformerDenoiser(nn.Module):
         h = h.reshape(b, n_tok, -1)
         tok_valid = m.reshape(b, n_tok, self.patch).amax(-1) > 0
         key_pad = ~tok_valid & tok_valid.any(dim=1, keepdim=True)
-        emb = self.embed(timesteps, goal, drop, mask.sum(1).to(x.dtype) / length)
+        emb = self.embed(timesteps, goal, drop, mask.sum(1).to(x.dtype))
         h = self.proj_in(h) + positional_encoding(n_tok, self.d_model, x.device).to(h.dtype)
         for layer in self.layers:
             h = layer(h, emb, key_pad)

@@ -26,15 +26,42 @@ def _groups(ch: int) -> int:
     return 1
 
 
+class MaskedGroupNorm(nn.GroupNorm):
+    """GroupNorm whose statistics use only unmasked positions (so padding length does not matter).
+
+    ``forward(x, mask, film=None)``: ``x`` (B, C, L), ``mask`` (B, 1, L); an
+    optional FiLM ``(scale, shift)`` of shape (B, C, 1) is folded into the same
+    affine map, ``y * (1 + scale) + shift``. Padded positions come out as 0.
+    """
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor,  # type: ignore[override]
+                film: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        b, c, length = x.shape
+        g = self.num_groups
+        xm = x * mask
+        xg = xm.reshape(b, g, -1)
+        count = (mask.reshape(b, 1, length).sum(-1) * (c // g)).clamp(min=1)  # (B, 1)
+        mean = xg.sum(-1) / count
+        var = ((xg * xg).sum(-1) / count - mean * mean).clamp(min=0)
+        rstd = torch.rsqrt(var + self.eps)
+        scale = rstd.repeat_interleave(c // g, dim=1) * self.weight  # (B, C)
+        shift = self.bias - mean.repeat_interleave(c // g, dim=1) * scale
+        if film is not None:
+            fs, fb = film[0].squeeze(-1), film[1].squeeze(-1)
+            scale = scale * (1 + fs)
+            shift = shift * (1 + fs) + fb
+        return torch.addcmul(shift[..., None], xm, scale[..., None]) * mask
+
+
 class ResBlock1d(nn.Module):
     """GN-SiLU-Conv, FiLM from the embedding, GN-SiLU-dropout-Conv, residual."""
 
     def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float = 0.0):
         super().__init__()
-        self.norm1 = nn.GroupNorm(_groups(cin), cin)
+        self.norm1 = MaskedGroupNorm(_groups(cin), cin)
         self.conv1 = nn.Conv1d(cin, cout, 3, padding=1)
         self.film = nn.Linear(emb_dim, 2 * cout)
-        self.norm2 = nn.GroupNorm(_groups(cout), cout)
+        self.norm2 = MaskedGroupNorm(_groups(cout), cout)
         self.drop = nn.Dropout(dropout)
         self.conv2 = nn.Conv1d(cout, cout, 3, padding=1)
         nn.init.zeros_(self.conv2.weight)
@@ -42,9 +69,9 @@ class ResBlock1d(nn.Module):
         self.skip = nn.Conv1d(cin, cout, 1) if cin != cout else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv1(F.silu(self.norm1(x, mask)))
         scale, shift = self.film(F.silu(emb)).unsqueeze(-1).chunk(2, dim=1)
-        h = self.norm2(h) * (1 + scale) + shift
+        h = self.norm2(h, mask, (scale, shift))
         h = self.conv2(self.drop(F.silu(h)))
         return (self.skip(x) + h) * mask
 
@@ -54,14 +81,14 @@ class Attention1d(nn.Module):
 
     def __init__(self, ch: int, heads: int):
         super().__init__()
-        self.norm = nn.GroupNorm(_groups(ch), ch)
+        self.norm = MaskedGroupNorm(_groups(ch), ch)
         self.attn = nn.MultiheadAttention(ch, heads, batch_first=True)
         self.out = nn.Linear(ch, ch)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        h = self.norm(x).transpose(1, 2)
+        h = self.norm(x, mask).transpose(1, 2)
         pad = ~mask[:, 0].bool()
         pad = pad & ~pad.all(dim=1, keepdim=True)  # a fully padded row would give NaN
         h, _ = self.attn(h, h, h, key_padding_mask=pad, need_weights=False)
@@ -151,7 +178,7 @@ class UNet1d(nn.Module):
                 self.upsample.append(nn.ConvTranspose1d(ch, ch, 4, stride=2, padding=1))
         self.unstem = (nn.Identity() if s == 1
                        else nn.ConvTranspose1d(ch, ch, 2 * s, stride=s, padding=s // 2))
-        self.head_norm = nn.GroupNorm(_groups(ch), ch)
+        self.head_norm = MaskedGroupNorm(_groups(ch), ch)
         self.head = nn.Conv1d(ch + cin, channels_in, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
@@ -173,7 +200,7 @@ class UNet1d(nn.Module):
         if pad:
             h_in = F.pad(h_in, (0, pad))
             m = F.pad(m, (0, pad))
-        emb = self.embed(timesteps, goal, drop, mask.sum(1).to(x.dtype) / length)
+        emb = self.embed(timesteps, goal, drop, mask.sum(1).to(x.dtype))
         m = m[:, None, :]
         ms = self._pool_mask(m, self.stem_stride)
         h = self.stem(h_in) * ms
@@ -202,6 +229,6 @@ class UNet1d(nn.Module):
             if j < len(self.upsample):
                 h = self.upsample[j](h)
         h = self.unstem(h)
-        h = F.silu(self.head_norm(h))
+        h = F.silu(self.head_norm(h, m))
         out = self.head(torch.cat([h, h_in], dim=1)) * m
         return out[:, :, :length].transpose(1, 2)

@@ -1,0 +1,535 @@
+"""Held-out bot-style evaluation: does a detector catch the styles it never saw?
+
+:func:`evaluate_holdout` trains detector heads on real movements (label 0)
+against bot movements of several styles (label 1) and scores them on
+movements of people and styles they did not train on.
+
+Protocol
+--------
+*User-grouped split.* The real movements are split by person (``user``;
+``session`` when users are unknown) into a training and a test part, so no
+person is on both sides. Bot movements are split the same way when they
+carry the real users (negatives made with ``--like REAL`` often do), and at
+random otherwise.
+
+*Leave-one-style-out* (default). For every style ``s``: train on the real
+training people + the training part of every other style; score the real test
+people and the test part of ``s`` ("held-out" rows). One more model trained on
+every style gives the "seen" rows (each style's test part: how well the style
+is caught when it *was* in training) and the human-vs-human baseline.
+
+*Test negatives.* With ``test_negatives``, one model is trained on every
+style of ``negatives`` and each style of ``test_negatives`` is a held-out row.
+
+*Human-vs-human baseline.* The real test people are split in two groups of
+people, and group B is scored as if it were a bot style against group A with
+the all-styles model. It should read ROC-AUC ~0.5 and TPR ~ the target FPR:
+the floor a style reaches when the detector cannot tell it from unseen people.
+
+*Weights.* Humans and bots carry equal total weight in training, and every
+training style an equal share of the bot weight.
+
+*Metrics.* ROC-AUC, PR-AUC, EER, TPR at FPR 1% and 0.1%, F1 at p = 0.5
+(:mod:`deval.detectors.metrics`), with percentile bootstrap intervals that
+resample people (humans) and movements or sessions (bots) within each class.
+
+*Session fusion.* With ``session_k``, the scores of ``k`` consecutive
+movements of one session (by ``t_start`` when known) are fused by the mean of
+their log-odds and evaluated as one decision ("session-k" rows next to the
+single-movement rows). Bots without sessions form windows of ``k`` movements
+in file order.
+
+*Views.* Everything is repeated for each view (``raw``, ``60hz``...), applied
+identically to humans and bots.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from deval.detectors.metrics import METRIC_NAMES, bootstrap_metrics, detection_metrics
+from deval.detectors.registry import make_detector
+from deval.detectors.views import View, parse_view
+from deval.errors import ConfigError, DataError
+from deval.trajectories import Trajectories
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EvaluationResult", "EvaluationSettings", "evaluate_holdout", "fuse_sessions", "session_windows",
+    "split_by_group", "style_sets",
+]
+
+HOLDOUTS = ("leave-one-style-out", "test-negatives")
+HUMAN_BASELINE = "human (other people)"
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Every setting that changes the numbers of an evaluation (stored with the result)."""
+
+    head: str = "hgb"
+    head_params: dict = field(default_factory=dict)
+    views: tuple[str, ...] = ("raw",)
+    holdout: str = "leave-one-style-out"
+    test_fraction: float = 0.3
+    seed: int = 0
+    session_k: tuple[int, ...] = ()
+    n_bootstrap: int = 1000
+    alpha: float = 0.05
+    max_per_set: int | None = None
+    resample_hz: float = 60.0
+    jitter: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.holdout not in HOLDOUTS:
+            raise ConfigError(f"holdout must be one of {', '.join(HOLDOUTS)}, got {self.holdout!r}")
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        if any(int(k) < 2 for k in self.session_k):
+            raise ConfigError(f"session_k values must be >= 2, got {self.session_k}")
+        if self.n_bootstrap < 0:
+            raise ConfigError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
+        if self.max_per_set is not None and self.max_per_set < 10:
+            raise ConfigError(f"max_per_set must be >= 10, got {self.max_per_set}")
+        if not self.views:
+            raise ConfigError("give at least one view")
+
+    def parsed_views(self) -> list[View]:
+        return [parse_view(v, rate_hz=self.resample_hz, jitter=self.jitter, seed=self.seed) for v in self.views]
+
+
+@dataclass
+class EvaluationResult:
+    """Output of :func:`evaluate_holdout`.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        One row per (view, setting, style, level): ``view, setting, style, level,
+        k, n_bot, n_human`` then every metric of :data:`~deval.detectors.metrics.METRIC_NAMES`
+        with ``<metric>_lo`` / ``<metric>_hi`` bootstrap bounds. ``setting`` is
+        ``held-out``, ``seen`` or ``baseline``; ``level`` is ``movement`` or
+        ``session-<k>``.
+    scores : DataFrame
+        Every test score: ``view, model, setting, style, source, index, user,
+        session, label, score`` (``score`` = log-odds of bot; ``source`` and
+        ``index`` locate the movement in :attr:`sets`; ``model`` names the
+        style left out, or ``all``).
+    sets : dict of name -> Trajectories
+        The evaluated sets (``real`` and one per style, after ``max_per_set``).
+    split : dict
+        Training and test people (``train_groups``, ``test_groups``), group kind.
+    settings : EvaluationSettings
+    timings : dict
+        Seconds spent per stage.
+    models : dict
+        ``(view, model) -> number of parameters`` of every trained model.
+    """
+
+    metrics: pd.DataFrame
+    scores: pd.DataFrame
+    sets: dict[str, Trajectories]
+    split: dict
+    settings: EvaluationSettings
+    timings: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
+
+    def table(self, level: str = "movement", setting: str | None = None,
+              columns: Sequence[str] = ("roc_auc", "tpr_at_fpr_1pct")) -> pd.DataFrame:
+        """Compact table: one row per style, one column per (view, metric)."""
+        m = self.metrics[self.metrics["level"] == level]
+        if setting is not None:
+            m = m[m["setting"] == setting]
+        wide = m.pivot_table(index=["setting", "style"], columns="view", values=list(columns), sort=False)
+        wide.columns = [f"{metric} ({view})" for metric, view in wide.columns]
+        return wide.reset_index()
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (settings, split, timings, model sizes, metrics)."""
+        return {
+            "settings": asdict(self.settings),
+            "split": self.split,
+            "timings": self.timings,
+            "models": {f"{v}/{m}": n for (v, m), n in self.models.items()},
+            "sets": {k: len(v) for k, v in self.sets.items()},
+            "metrics": self.metrics.to_dict(orient="records"),
+        }
+
+
+# --------------------------------------------------------------------- inputs
+def style_sets(
+    negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories]", what: str = "negatives"
+) -> dict[str, Trajectories]:
+    """Bot movements per style name (labels set to 1).
+
+    A mapping gives the names; otherwise each batch is split by its ``style``
+    metadata column (a batch whose style reads ``human`` is named
+    ``<what>-<i>``).
+    """
+    out: dict[str, Trajectories] = {}
+    if isinstance(negatives, Trajectories):
+        items = [(None, negatives)]
+    elif isinstance(negatives, Mapping):
+        items = list(negatives.items())
+    else:
+        items = [(None, t) for t in negatives]
+    for i, (name, traj) in enumerate(items):
+        if not isinstance(traj, Trajectories):
+            raise DataError(f"<{what}>", f"expected Trajectories, got {type(traj).__name__}")
+        if len(traj) == 0:
+            raise DataError(f"<{what}>", f"set {name or i} has no movements")
+        if name is not None:
+            groups = {str(name): traj}
+        else:
+            styles = traj.style.astype(str)
+            groups = {}
+            for s in pd.unique(styles):
+                label = s if s and s != "human" else f"{what}-{i}"
+                groups[label] = traj[styles == s]
+        for s, t in groups.items():
+            if s in out:
+                out[s] = Trajectories.concat([out[s], t])
+            else:
+                out[s] = t
+    return {s: t.with_meta(style=s, label=1) for s, t in out.items()}
+
+
+def _group_ids(traj: Trajectories) -> tuple[np.ndarray, str]:
+    """Person id of every movement as strings, and what they are (user / session / movement)."""
+    users = traj.user
+    if (users >= 0).all() and len(np.unique(users)) >= 2:
+        return users.astype(str), "user"
+    sessions = traj.meta["session"].astype(str).to_numpy()
+    if (sessions != "").all() and len(np.unique(sessions)) >= 2:
+        return sessions, "session"
+    return np.arange(len(traj)).astype(str), "movement"
+
+
+def split_by_group(groups: np.ndarray, test_fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle distinct groups and put about ``test_fraction`` of them on the test side.
+
+    Returns the sorted ``(train_groups, test_groups)``; at least one group on each side.
+    """
+    uniq = np.unique(groups)
+    if len(uniq) < 2:
+        raise DataError("<real>", "need movements of at least 2 people to split by person")
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(uniq)
+    n_test = int(np.clip(round(test_fraction * len(uniq)), 1, len(uniq) - 1))
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+# -------------------------------------------------------------- session fusion
+def session_windows(meta: pd.DataFrame, k: int, fallback_order: bool = True) -> np.ndarray:
+    """Window id (or -1) of every movement: ``k`` consecutive movements of one session.
+
+    Movements are grouped by ``session`` (empty sessions: one group of all
+    such movements in the given order, when ``fallback_order``), ordered by
+    ``t_start`` when present (else their position), and cut into
+    non-overlapping windows of ``k``; the incomplete last window of a session
+    is dropped (-1).
+    """
+    n = len(meta)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    session = meta["session"].astype(str).to_numpy() if "session" in meta else np.full(n, "", object)
+    if not fallback_order:
+        session = np.where(session == "", None, session)
+    order_key = meta["t_start"].to_numpy(dtype=np.float64) if "t_start" in meta else np.full(n, np.nan)
+    if np.isnan(order_key).any():  # no (complete) start times: keep the given order
+        order_key = np.arange(n, dtype=np.float64)
+    codes, _ = pd.factorize(session, use_na_sentinel=True)
+    order = np.lexsort((np.arange(n), order_key, codes))
+    sorted_codes = codes[order]
+    rank = pd.Series(sorted_codes).groupby(sorted_codes).cumcount().to_numpy()
+    sizes = np.bincount(np.maximum(sorted_codes, 0), minlength=max(int(codes.max(initial=-1)) + 1, 1))
+    full = (rank // k) < (sizes[np.maximum(sorted_codes, 0)] // k)
+    win = np.where(full & (sorted_codes >= 0), sorted_codes.astype(np.int64) * (n + 1) + rank // k, -1)
+    out = np.full(n, -1, dtype=np.int64)
+    out[order] = win
+    valid = out >= 0
+    out[valid] = pd.factorize(out[valid])[0]
+    return out
+
+
+def fuse_sessions(scores: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """Mean log-odds of every window (``windows`` from :func:`session_windows`), (W,)."""
+    valid = windows >= 0
+    w = windows[valid]
+    n_win = int(w.max(initial=-1)) + 1
+    sums = np.bincount(w, weights=np.asarray(scores, dtype=np.float64)[valid], minlength=n_win)
+    counts = np.bincount(w, minlength=n_win)
+    return sums / np.maximum(counts, 1)
+
+
+# ------------------------------------------------------------------- protocol
+def _row(view: str, setting: str, style: str, level: str, k: int, labels: np.ndarray, scores: np.ndarray,
+         clusters: np.ndarray, settings: EvaluationSettings) -> dict:
+    row = {"view": view, "setting": setting, "style": style, "level": level, "k": k}
+    if (labels == 1).sum() == 0 or (labels == 0).sum() == 0:
+        row.update(n_bot=int((labels == 1).sum()), n_human=int((labels == 0).sum()))
+        row.update({m: np.nan for m in METRIC_NAMES})
+        return row
+    if settings.n_bootstrap > 0:
+        bs = bootstrap_metrics(labels, scores, clusters=clusters, n_boot=settings.n_bootstrap,
+                               alpha=settings.alpha, seed=settings.seed)
+        point = detection_metrics(labels, scores)
+        row.update(n_bot=point["n_bot"], n_human=point["n_human"])
+        for m in METRIC_NAMES:
+            row[m] = point[m]
+            row[f"{m}_lo"] = bs.loc[m, "ci_low"]
+            row[f"{m}_hi"] = bs.loc[m, "ci_high"]
+    else:
+        point = detection_metrics(labels, scores)
+        row.update({k2: point[k2] for k2 in ("n_bot", "n_human", *METRIC_NAMES)})
+    return row
+
+
+def _training_weights(y: np.ndarray, styles: np.ndarray) -> np.ndarray:
+    """Humans: half of the weight; bots: the other half, shared equally by styles (mean weight 1)."""
+    w = np.zeros(len(y))
+    humans = y == 0
+    w[humans] = 0.5 / max(humans.sum(), 1)
+    bot_styles = np.unique(styles[~humans])
+    for s in bot_styles:
+        sel = (~humans) & (styles == s)
+        w[sel] = 0.5 / (len(bot_styles) * sel.sum())
+    return w * len(y)
+
+
+def evaluate_holdout(
+    real: Trajectories,
+    negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories]",
+    *,
+    test_negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories] | None" = None,
+    head: str = "hgb",
+    head_params: dict | None = None,
+    views: Sequence[str] = ("raw",),
+    session_k: Sequence[int] = (),
+    test_fraction: float = 0.3,
+    n_bootstrap: int = 1000,
+    alpha: float = 0.05,
+    max_per_set: int | None = None,
+    resample_hz: float = 60.0,
+    jitter: float = 0.1,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationResult:
+    """Train detectors and score them on held-out people and bot styles (see module docstring).
+
+    Parameters
+    ----------
+    real : Trajectories
+        Human movements (labels are set to 0), with ``user`` ids for the
+        person-grouped split (``session`` is used when users are unknown).
+    negatives : Trajectories, mapping or sequence of them
+        Bot movements; styles come from the mapping keys or the ``style``
+        column. Leave-one-style-out needs at least 2 styles.
+    test_negatives : same, optional
+        Styles used only for testing (switches to the test-negatives protocol).
+    head : str
+        Detector head (``hgb``, ``logistic``, ``cnn``, ``gru``).
+    head_params : dict, optional
+        Extra constructor parameters of the head (e.g. ``{"epochs": 5}``).
+    views : sequence of str
+        ``raw``, ``resampled`` or ``<rate>hz`` (see :mod:`deval.detectors.views`).
+    session_k : sequence of int
+        Window sizes of session fusion (each >= 2); empty for none.
+    test_fraction : float
+        Fraction of people (and of unlinked bot movements) in the test part.
+    n_bootstrap : int
+        Bootstrap replicates of the confidence intervals (0: none).
+    alpha : float
+        1 - confidence level.
+    max_per_set : int, optional
+        Subsample the real set and every style to at most this many movements.
+    resample_hz, jitter : float
+        Rate and jitter of the resampled views.
+    seed : int
+        Seeds the split, subsampling, views, models and bootstrap.
+    progress : callable, optional
+        Called with a message at the start of every step.
+
+    Returns
+    -------
+    EvaluationResult
+    """
+    settings = EvaluationSettings(
+        head=head, head_params=dict(head_params or {}), views=tuple(views),
+        holdout="test-negatives" if test_negatives is not None else "leave-one-style-out",
+        test_fraction=test_fraction, seed=seed, session_k=tuple(int(k) for k in session_k),
+        n_bootstrap=n_bootstrap, alpha=alpha, max_per_set=max_per_set, resample_hz=resample_hz, jitter=jitter,
+    )
+    step = progress or (lambda msg: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not isinstance(real, Trajectories) or len(real) == 0:
+        raise DataError("<real>", "need a non-empty Trajectories of real movements")
+    train_styles = style_sets(negatives, "negatives")
+    test_styles = style_sets(test_negatives, "test-negatives") if test_negatives is not None else {}
+    for s in list(test_styles):
+        if s in train_styles or s == "real":
+            test_styles[f"{s} (test)"] = test_styles.pop(s)
+    if "real" in train_styles:
+        train_styles["real (bot)"] = train_styles.pop("real")
+    if settings.holdout == "leave-one-style-out" and len(train_styles) < 2:
+        raise ConfigError(
+            f"leave-one-style-out needs at least 2 bot styles, got {len(train_styles)} "
+            f"({', '.join(train_styles)}); give more styles or --test-negatives"
+        )
+    real = real.with_meta(label=0)
+    if max_per_set is not None:
+        real = real.subsample(max_per_set, seed=seed)
+        train_styles = {s: t.subsample(max_per_set, seed=seed) for s, t in train_styles.items()}
+        test_styles = {s: t.subsample(max_per_set, seed=seed) for s, t in test_styles.items()}
+    sets: dict[str, Trajectories] = {"real": real, **train_styles, **test_styles}
+
+    # ---- person-grouped split of the real set; bots follow it when they carry the same people
+    groups, kind = _group_ids(real)
+    train_groups, test_groups = split_by_group(groups, test_fraction, seed)
+    is_test: dict[str, np.ndarray] = {"real": np.isin(groups, test_groups)}
+    rng = np.random.default_rng(seed)
+    for s, t in {**train_styles, **test_styles}.items():
+        if s in test_styles:
+            is_test[s] = np.ones(len(t), dtype=bool)
+            continue
+        g = t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy()
+        linked = kind != "movement" and np.isin(g, groups).all()
+        if linked:
+            is_test[s] = np.isin(g, test_groups)
+        else:
+            is_test[s] = np.zeros(len(t), dtype=bool)
+            is_test[s][rng.permutation(len(t))[: int(round(test_fraction * len(t)))]] = True
+        if is_test[s].all() or not is_test[s].any():
+            raise DataError(f"<{s}>", "the style has too few movements to split into training and test parts")
+    split = {
+        "group_kind": kind, "train_groups": train_groups.tolist(), "test_groups": test_groups.tolist(),
+        "n_real_train": int((~is_test["real"]).sum()), "n_real_test": int(is_test["real"].sum()),
+        "bots_linked_to_people": {s: bool(kind != "movement" and s not in test_styles and np.isin(
+            t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy(), groups).all())
+            for s, t in {**train_styles, **test_styles}.items()},
+    }
+    # baseline: the test people cut in two groups of people
+    test_g = np.asarray(test_groups)
+    half = np.sort(np.random.default_rng(seed + 1).permutation(test_g)[: len(test_g) // 2])
+    baseline_pos = np.isin(groups, half) & is_test["real"]
+
+    names = list(sets)
+    all_traj = Trajectories.concat([sets[n] for n in names])
+    sizes = np.array([len(sets[n]) for n in names])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    pos = {n: np.arange(starts[i], starts[i + 1]) for i, n in enumerate(names)}
+    labels_all = np.concatenate([np.full(len(sets[n]), 0 if n == "real" else 1) for n in names])
+    style_all = np.concatenate([np.full(len(sets[n]), n, dtype=object) for n in names])
+    timings["setup"] = time.perf_counter() - t0
+
+    metric_rows: list[dict] = []
+    score_frames: list[pd.DataFrame] = []
+    models: dict = {}
+    if settings.holdout == "leave-one-style-out":
+        plans = [("all", list(train_styles))] + [(s, [o for o in train_styles if o != s]) for s in train_styles]
+    else:
+        plans = [("all", list(train_styles))]
+    for view in settings.parsed_views():
+        vname = view.name
+        params = {"view": view.kind, "resample_hz": view.rate_hz, "jitter": view.jitter, "seed": seed,
+                  **settings.head_params}
+        proto = make_detector(head, **params)
+        step(f"{vname}: preparing {len(all_traj)} movements")
+        t1 = time.perf_counter()
+        inputs = proto.prepare(all_traj)
+        timings[f"prepare {vname}"] = time.perf_counter() - t1
+        for model_name, styles in plans:
+            step(f"{vname}: training {head} without {model_name}" if model_name != "all"
+                 else f"{vname}: training {head} on all styles")
+            t1 = time.perf_counter()
+            tr_idx = np.concatenate([pos["real"][~is_test["real"]]] + [pos[s][~is_test[s]] for s in styles])
+            y = labels_all[tr_idx]
+            w = _training_weights(y, style_all[tr_idx])
+            det = make_detector(head, **params)
+            det.fit_prepared(inputs[tr_idx], y, w)
+            models[(vname, model_name)] = det.n_parameters()
+            timings[f"train {vname} {model_name}"] = time.perf_counter() - t1
+            if model_name == "all":
+                scored = ["real", *train_styles, *test_styles]
+            else:
+                scored = ["real", model_name]
+            te_idx = np.concatenate([pos[n][is_test[n]] for n in scored])
+            t1 = time.perf_counter()
+            scores = det.decision_prepared(inputs[te_idx])
+            timings[f"score {vname} {model_name}"] = time.perf_counter() - t1
+            source = style_all[te_idx]
+            local = te_idx - starts[np.searchsorted(starts, te_idx, side="right") - 1]
+            meta = all_traj.meta.iloc[te_idx]
+            frame = pd.DataFrame({
+                "view": vname, "model": model_name,
+                "setting": np.where(source == "real", "human",
+                                    np.where(np.isin(source, styles), "seen", "held-out")),
+                "style": source, "source": source, "index": local,
+                "user": meta["user"].to_numpy(), "session": meta["session"].astype(str).to_numpy(),
+                "t_start": meta["t_start"].to_numpy(dtype=np.float64) if "t_start" in meta else np.nan,
+                "label": labels_all[te_idx], "score": scores,
+            })
+            frame["baseline_bot"] = np.concatenate([baseline_pos[is_test["real"]],
+                                                    np.zeros(len(te_idx) - int(is_test["real"].sum()), bool)])
+            score_frames.append(frame)
+            step(f"{vname}: metrics of {model_name}")
+            metric_rows.extend(_rows_for_model(frame, vname, model_name, styles, settings))
+    timings["total"] = time.perf_counter() - t0
+    metrics = pd.DataFrame(metric_rows)
+    ranks = [
+        metrics["view"].map({v.name: i for i, v in enumerate(settings.parsed_views())}),
+        metrics["level"].map({"movement": 0, **{f"session-{k}": i + 1 for i, k in enumerate(settings.session_k)}}),
+        metrics["setting"].map({"held-out": 0, "seen": 1, "baseline": 2}),
+        metrics["style"].map({st: i for i, st in enumerate([*train_styles, *test_styles, HUMAN_BASELINE])}),
+    ]
+    metrics = metrics.iloc[np.lexsort([r.to_numpy() for r in reversed(ranks)])]
+    return EvaluationResult(metrics.reset_index(drop=True), pd.concat(score_frames, ignore_index=True), sets,
+                            split, settings, timings, models)
+
+
+def _rows_for_model(frame: pd.DataFrame, vname: str, model_name: str, styles: list[str],
+                    settings: EvaluationSettings) -> list[dict]:
+    """Metric rows (movement and session levels) of one trained model's test scores."""
+    rows = []
+    humans = frame[frame["label"] == 0]
+    comparisons: list[tuple[str, str, pd.DataFrame, pd.DataFrame]] = []
+    for s in pd.unique(frame.loc[frame["label"] == 1, "style"]):
+        setting = "seen" if s in styles else "held-out"
+        if model_name == "all" and setting == "held-out" and settings.holdout == "leave-one-style-out":
+            continue  # cannot happen: the all-styles model saw every style
+        comparisons.append((setting, str(s), humans, frame[frame["style"] == s]))
+    if model_name == "all":
+        neg = humans[~humans["baseline_bot"]]
+        pos = humans[humans["baseline_bot"]].assign(label=1)
+        comparisons.append(("baseline", HUMAN_BASELINE, neg, pos))
+    for setting, style, neg, pos in comparisons:
+        both = pd.concat([neg, pos], ignore_index=True)
+        labels = both["label"].to_numpy()
+        clusters = np.where(labels == 0, "u" + both["user"].astype(str).to_numpy(),
+                            "m" + np.arange(len(both)).astype(str))
+        if setting == "baseline":
+            clusters = "u" + both["user"].astype(str).to_numpy()
+        rows.append(_row(vname, setting, style, "movement", 1, labels, both["score"].to_numpy(), clusters, settings))
+        for k in settings.session_k:
+            fused, fl, fc = [], [], []
+            for part, lab in ((neg, 0), (pos, 1)):
+                win = session_windows(part, k)
+                f = fuse_sessions(part["score"].to_numpy(), win)
+                users = pd.Series(part["user"].to_numpy()[win >= 0]).groupby(win[win >= 0]).first().to_numpy()
+                fused.append(f)
+                fl.append(np.full(len(f), lab))
+                if lab == 0 or setting == "baseline":
+                    fc.append(np.char.add("u", users.astype(str)))
+                else:
+                    fc.append(np.char.add("w", np.arange(len(f)).astype(str)))
+            rows.append(_row(vname, setting, style, f"session-{k}", k, np.concatenate(fl), np.concatenate(fused),
+                             np.concatenate(fc), settings))
+    return rows

@@ -1,0 +1,183 @@
+"""``sigma-lognormal``: Plamondon's kinematic theory of rapid human movements.
+
+In the Kinematic Theory (Plamondon 1995; the Sigma-Lognormal model of
+O'Reilly & Plamondon 2009, "Development of a Sigma-Lognormal representation
+for on-line signatures", Pattern Recognition 42), a rapid movement is the
+vector sum of *strokes*. Stroke ``k`` starts at time ``t0_k``; its speed is a
+lognormal impulse response of the neuromuscular system,
+
+    |v_k(t)| = D_k / (sigma_k sqrt(2 pi) (t - t0_k)) exp(-(ln(t - t0_k) - mu_k)^2 / (2 sigma_k^2)),
+
+and its direction turns linearly with the travelled fraction
+``F_k(t) = Phi((ln(t - t0_k) - mu_k) / sigma_k)`` from ``theta_s`` to
+``theta_e``. The position integrates in closed form: stroke ``k`` traces a
+circular arc of length ``D_k`` and turning angle ``delta = theta_e - theta_s``::
+
+    p_k(t) = D_k / delta [sin(theta_s + delta F_k) - sin theta_s, cos theta_s - cos(theta_s + delta F_k)]
+
+so the whole movement is evaluated without numerical integration, for every
+point of every movement at once (a few ``erf`` calls per point).
+
+Parameter ranges, per movement, and why
+---------------------------------------
+``mu`` (log-seconds), default [-1.4, -0.7], then ``+ mu_slope * ln(D / 450 px)``
+    ``exp(mu)`` is the stroke's median time. Values between about -1.6 and
+    -0.3 give 99 % completion (``exp(mu + 2.33 sigma)``) in ~0.3-1.5 s, the
+    range of real pointing movements (SapiMouse-dev: 5-95 % durations
+    0.34-1.16 s, median 0.66 s); fits of hand-writing and pointing strokes
+    report mu mostly in [-2, 0] (Plamondon & Djioua 2006; O'Reilly &
+    Plamondon 2009). Longer movements take longer (Fitts' law), hence the
+    small distance slope (``mu_slope`` 0.2); real log-duration and
+    log-distance correlate with r ~ 0.4.
+``sigma``, default [0.15, 0.45]
+    Log-time spread: small sigma gives a near-symmetric bell, larger sigma
+    the asymmetric profile with a longer deceleration tail typical of humans;
+    fitted values of rapid strokes lie in ~0.1-0.5.
+``strokes``, default [1, 3]
+    One main stroke that carries most of the amplitude, and up to two
+    corrective strokes (pointing movements are classically a primary
+    sub-movement plus corrections, Meyer et al. 1988).
+``gain``, default [0.85, 1.02]
+    Main-stroke amplitude over the distance: humans mostly undershoot and
+    correct; the corrective strokes carry the rest exactly.
+``aim_error``, default [0, 5] degrees
+    Direction error of the main stroke, corrected by later strokes.
+``curvature``, default [-0.6, 0.6] rad
+    Turning angle ``theta_e - theta_s`` of the main stroke: real paths are
+    arcs (median straightness 0.90 in SapiMouse-dev); corrective strokes
+    turn by up to half of that range.
+``overlap``, default [0.5, 1.2]
+    A corrective stroke starts ``overlap * exp(mu_prev)`` after the previous
+    stroke started (strokes overlap in time, as in fitted human data).
+``correction_scale``, default [0.3, 0.6]
+    A corrective stroke's median time relative to the main stroke's.
+
+The movement ends when every stroke is 99.5 % complete (2.6 sigma after its
+median); each stroke's travelled fraction is divided by its value at that
+time so the strokes' displacements add up to the target exactly. Timing
+defaults mimic browser-recorded pointers (~60 Hz with scheduler jitter and
+occasional dropped frames).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr
+
+from deval.generators.parameters import ParamSpec, draw_integers, draw_uniform
+from deval.generators.scripted import ClosedFormBot, common_params
+from deval.generators.timing import MotionGrid
+
+__all__ = ["SigmaLognormalBot", "lognormal_fraction", "arc_displacement"]
+
+#: A stroke is considered finished this many sigmas after its median time.
+END_SIGMAS = 2.6
+#: Median distance around which ``mu`` is drawn, pixels.
+REFERENCE_DISTANCE = 450.0
+
+
+def lognormal_fraction(t: np.ndarray, t0: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Travelled fraction ``Phi((ln(t - t0) - mu) / sigma)`` of a lognormal stroke (0 before ``t0``)."""
+    dt = t - t0
+    safe = np.where(dt > 0, dt, 1.0)
+    return np.where(dt > 0, ndtr((np.log(safe) - mu) / sigma), 0.0)
+
+
+def arc_displacement(chord: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arc length and start direction of arcs with a given chord and turning angle.
+
+    Parameters
+    ----------
+    chord : ndarray, (..., 2)
+        Net displacement of each stroke, pixels.
+    delta : ndarray, (...)
+        Turning angle ``theta_e - theta_s`` (radians, non-zero).
+
+    Returns
+    -------
+    length, theta_s, delta : ndarrays (...)
+        Arc length ``|chord| (delta / 2) / sin(delta / 2)`` and start angle
+        ``angle(chord) - delta / 2``.
+    """
+    half = delta / 2.0
+    length = np.hypot(chord[..., 0], chord[..., 1]) * half / np.sin(half)
+    theta_s = np.arctan2(chord[..., 1], chord[..., 0]) - half
+    return length, theta_s, delta
+
+
+class SigmaLognormalBot(ClosedFormBot):
+    """Sum of lognormal strokes along circular arcs (Kinematic Theory); the most human-like scripted style."""
+
+    name = "sigma-lognormal"
+    description = "Plamondon's sigma-lognormal model: overlapping lognormal strokes along arcs (most human-like)"
+    param_specs = (
+        ParamSpec("mu", (-1.4, -0.7), "log-time (log s) of the main stroke at 450 px", "float-range", -4.0, 1.0),
+        ParamSpec("mu_slope", 0.2, "mu grows by mu_slope * ln(distance / 450 px)", "float", 0.0, 1.0),
+        ParamSpec("sigma", (0.15, 0.45), "log-time spread of each stroke", "float-range", 0.05, 1.0),
+        ParamSpec("strokes", (1, 3), "strokes per movement (main + corrective)", "int-range", 1, 6),
+        ParamSpec("gain", (0.85, 1.02), "main-stroke amplitude / distance", "float-range", 0.3, 2.0),
+        ParamSpec("aim_error", (0.0, 5.0), "sd of the main-stroke direction error, degrees", "float-range", 0.0, 45.0),
+        ParamSpec("curvature", (-0.6, 0.6), "turning angle of the main stroke, rad", "float-range", -3.0, 3.0),
+        ParamSpec("overlap", (0.5, 1.2), "corrective onset after the previous stroke's start, x its exp(mu)",
+                  "float-range", 0.05, 5.0),
+        ParamSpec("correction_scale", (0.3, 0.6), "exp(mu) of a corrective stroke / main stroke's",
+                  "float-range", 0.05, 2.0),
+    ) + common_params(rate_hz=(58.0, 64.0), jitter=(0.02, 0.08), drop=(0.0, 0.08), dwell_start=(0, 0),
+                      dwell_end=(0, 1))
+
+    def _plan(self, dist: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+        p = self.params
+        n = len(dist)
+        k = draw_integers(rng, p["strokes"], n)
+        kmax = int(k.max())
+        active = np.arange(kmax)[None, :] < k[:, None]
+        # main stroke timing; corrective strokes are shorter and start while the previous one runs
+        mu = np.empty((n, kmax))
+        sigma = draw_uniform(rng, p["sigma"], n * kmax).reshape(n, kmax)
+        t0 = np.zeros((n, kmax))
+        log_d = np.log(np.maximum(dist, 1.0) / REFERENCE_DISTANCE)
+        mu[:, 0] = draw_uniform(rng, p["mu"], n) + p["mu_slope"] * log_d
+        for j in range(1, kmax):  # a loop over (at most a few) strokes, not movements
+            mu[:, j] = mu[:, 0] + np.log(draw_uniform(rng, p["correction_scale"], n))
+            t0[:, j] = t0[:, j - 1] + np.exp(mu[:, j - 1]) * draw_uniform(rng, p["overlap"], n)
+        # stroke chords: the main one with gain and direction error, corrections remove the rest
+        gain = np.where(k > 1, draw_uniform(rng, p["gain"], n), 1.0)
+        err = np.where(k > 1, np.deg2rad(draw_uniform(rng, p["aim_error"], n)) * rng.standard_normal(n), 0.0)
+        chord = np.zeros((n, kmax, 2))
+        chord[:, 0] = (gain * dist)[:, None] * np.column_stack([np.cos(err), np.sin(err)])
+        left = np.column_stack([dist, np.zeros(n)]) - chord[:, 0]
+        for j in range(1, kmax):
+            last = k == j + 1
+            g = np.where(last, 1.0, rng.uniform(0.6, 1.0, n))
+            step = g[:, None] * left
+            step[~active[:, j]] = 0.0
+            chord[:, j] = step
+            left = left - step
+        delta = np.empty((n, kmax))
+        delta[:, 0] = draw_uniform(rng, p["curvature"], n)
+        lo, hi = p["curvature"]
+        delta[:, 1:] = rng.uniform(lo / 2.0, hi / 2.0, (n, kmax - 1)) if hi > lo else lo / 2.0
+        delta = np.where(np.abs(delta) < 1e-3, np.where(delta < 0, -1e-3, 1e-3), delta)  # keep the arc formula exact
+        length, theta_s, delta = arc_displacement(chord, delta)
+        length = np.where(active, length, 0.0)
+        end = t0 + np.exp(mu + END_SIGMAS * sigma)
+        total = np.max(np.where(active, end, 0.0), axis=1)
+        # normalise each stroke by its fraction at the end, so the strokes add up to the target exactly
+        f_end = np.where(active, lognormal_fraction(total[:, None], t0, mu, sigma), 1.0)
+        return total, (t0, mu, sigma, length, theta_s, delta, f_end, total)
+
+    def _path(self, grid: MotionGrid, dist: np.ndarray, plan: Any, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray]:
+        t0, mu, sigma, length, theta_s, delta, f_end, total = plan
+        seg = grid.index.seg
+        t = grid.s * total[seg]
+        x = np.zeros(len(t))
+        y = np.zeros(len(t))
+        for j in range(t0.shape[1]):
+            f = lognormal_fraction(t, t0[seg, j], mu[seg, j], sigma[seg, j]) / f_end[seg, j]
+            th0, d, r = theta_s[seg, j], delta[seg, j], length[seg, j] / delta[seg, j]
+            x += r * (np.sin(th0 + d * f) - np.sin(th0))
+            y += r * (np.cos(th0) - np.cos(th0 + d * f))
+        return x, y
