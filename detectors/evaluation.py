@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "EvaluationResult", "EvaluationSettings", "evaluate_holdout", "fuse_sessions", "session_windows",
-    "split_by_group", "style_sets",
+    "split_by_group", "style_sets", "training_weights",
 ]
 
 HOLDOUTS = ("leave-one-style-out", "test-negatives")
@@ -292,7 +292,7 @@ def _row(view: str, setting: str, style: str, level: str, k: int, labels: np.nda
     return row
 
 
-def _training_weights(y: np.ndarray, styles: np.ndarray) -> np.ndarray:
+def training_weights(y: np.ndarray, styles: np.ndarray) -> np.ndarray:
     """Humans: half of the weight; bots: the other half, shared equally by styles (mean weight 1)."""
     w = np.zeros(len(y))
     humans = y == 0
@@ -452,7 +452,7 @@ def evaluate_holdout(
             t1 = time.perf_counter()
             tr_idx = np.concatenate([pos["real"][~is_test["real"]]] + [pos[s][~is_test[s]] for s in styles])
             y = labels_all[tr_idx]
-            w = _training_weights(y, style_all[tr_idx])
+            w = training_weights(y, style_all[tr_idx])
             det = make_detector(head, **params)
             det.fit_prepared(inputs[tr_idx], y, w)
             models[(vname, model_name)] = det.n_parameters()

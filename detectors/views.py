@@ -9,9 +9,15 @@ scoring applies exactly the same one:
 ``resampled``
     Every movement re-timed to a common rate (default 60 Hz) by linear
     interpolation, with seeded Gaussian timing jitter (a fraction of the
-    period), via :func:`deval.canonical.resample`. Humans and bots go through
-    the identical transform, so a detector that only learned "this source logs
-    at 125 Hz" or "this bot's timestamps are perfectly regular" loses that cue.
+    period). Humans and bots go through the identical transform, so a detector
+    that only learned "this source logs at 125 Hz" or "this bot's timestamps
+    are perfectly regular" loses that cue.
+
+The regular grid comes from :func:`deval.canonical.resample`; the jitter is
+drawn per movement from a counter-based generator keyed by the seed and the
+movement's own points (:func:`movement_jitter`), so a movement is re-timed
+the same way whatever batch it is scored in: the score of a movement never
+depends on the other movements of a file.
 
 Spelling on the command line: ``raw``, ``resampled`` (with ``--resample-hz``),
 or ``<rate>hz`` (``60hz``, ``120hz``).
@@ -22,11 +28,13 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from deval.canonical import resample
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
 
-__all__ = ["View", "parse_view"]
+__all__ = ["View", "jittered_resample", "movement_jitter", "parse_view"]
 
 VIEW_KINDS = ("raw", "resampled")
 
@@ -71,7 +79,7 @@ class View:
         """The movements as this view sees them (metadata kept)."""
         if self.kind == "raw":
             return traj
-        return resample(traj, rate_hz=self.rate_hz, jitter=self.jitter, seed=self.seed)
+        return jittered_resample(traj, self.rate_hz, self.jitter, self.seed)
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
@@ -100,3 +108,96 @@ def parse_view(spec: "str | View", *, rate_hz: float = 60.0, jitter: float = 0.1
     if m:
         return View("resampled", rate_hz=float(m.group(1)), jitter=jitter, seed=seed)
     raise ConfigError(f"unknown view {spec!r}; use raw, resampled or <rate>hz (e.g. 60hz)")
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(z: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser, elementwise on uint64 (wrapping arithmetic)."""
+    z = z.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def movement_jitter(traj: Trajectories, counts: np.ndarray, seed: int) -> np.ndarray:
+    """Standard-normal draws, ``counts[i]`` for movement ``i``, that depend only on the seed and movement ``i``.
+
+    Each movement gets a 64-bit key from the seed and a fingerprint of its
+    points (sums of x, y, t and the point count); draw ``k`` is
+    ``SplitMix64(key + k * golden)`` turned into a normal by Box-Muller. All
+    vectorised; the result for a movement is independent of the batch.
+
+    Returns
+    -------
+    ndarray, float64, (counts.sum(),)
+    """
+    n = len(traj)
+    seg = traj.segment_ids
+    fp = np.zeros((n, 3))
+    for j, arr in enumerate((traj.x, traj.y, traj.t)):
+        fp[:, j] = np.bincount(seg, weights=arr * (1.0 + 0.37 * j), minlength=n)
+    with np.errstate(over="ignore"):
+        key = _splitmix64(np.full(n, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)) ^ traj.lengths.astype(np.uint64))
+        for j in range(3):
+            key = _splitmix64(key ^ fp[:, j].view(np.uint64))
+        counts = np.asarray(counts, dtype=np.int64)
+        owner = np.repeat(np.arange(n), counts)
+        k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        base = key[owner] + (2 * k).astype(np.uint64) * _GOLDEN
+        u1 = (_splitmix64(base) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        u2 = (_splitmix64(base + _GOLDEN) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def jittered_resample(traj: Trajectories, rate_hz: float, jitter: float, seed: int) -> Trajectories:
+    """Re-time movements to ``rate_hz`` with per-movement seeded timing jitter.
+
+    The grid is :func:`deval.canonical.resample` at ``rate_hz`` (first point at
+    0, points every period, the last point kept). Every inner grid time then
+    moves by ``jitter`` x period x N(0, 1) (:func:`movement_jitter`), clipped to
+    0.45 of the gap to each neighbour so that times stay strictly increasing,
+    and x, y are interpolated linearly at the new times. First and last points
+    are unchanged.
+    """
+    grid = resample(traj, rate_hz=rate_hz, keep_end=True)
+    if not jitter or len(grid) == 0:
+        return grid
+    period = 1.0 / float(rate_hz)
+    m = grid.lengths
+    z = movement_jitter(traj, m, seed)
+    t = grid.t
+    first = np.zeros(len(t), bool)
+    last = np.zeros(len(t), bool)
+    first[grid.first_index[m > 0]] = True
+    last[grid.last_index[m > 0]] = True
+    prev_gap = np.where(first, 0.0, np.diff(t, prepend=t[:1]))
+    next_gap = np.where(last, 0.0, np.diff(t, append=t[-1:]))
+    limit = 0.45 * np.minimum(prev_gap, next_gap)
+    delta = np.clip(z * jitter * period, -limit, limit)
+    t_new = t + np.where(first | last, 0.0, delta)
+    # locate each new time's interval on one global increasing axis, then interpolate in the movement's own
+    # time so that the arithmetic (hence every bit of the result) does not depend on the batch
+    n = len(traj)
+    seg_old, seg_new = traj.segment_ids, grid.segment_ids
+    t0 = traj.t[traj.first_index] if n else np.zeros(0)
+    rel_old = traj.t - t0[seg_old]
+    rel_new = t_new - t0[seg_new]
+    span = float(traj.durations.max(initial=0.0)) + 1.0
+    j = np.searchsorted(rel_old + seg_old * span, rel_new + seg_new * span, side="right") - 1
+    lo = traj.first_index[seg_new]
+    hi = np.maximum(traj.last_index[seg_new] - 1, lo)
+    j = np.clip(j, lo, hi)
+    j1 = np.minimum(j + 1, traj.last_index[seg_new])
+    dt = rel_old[j1] - rel_old[j]
+    w = np.where(dt > 0, np.clip((rel_new - rel_old[j]) / np.where(dt > 0, dt, 1.0), 0.0, 1.0), 0.0)
+    x = traj.x[j] + w * (traj.x[j1] - traj.x[j])
+    y = traj.y[j] + w * (traj.y[j1] - traj.y[j])
+    end = traj.last_index[seg_new]
+    x, y = np.where(last, traj.x[end], x), np.where(last, traj.y[end], y)  # exact end points
+    return grid.with_points(x, y, t_new)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from deval.generators.parameters import ParamSpec, draw_integers, draw_uniform
-from deval.generators.scripted import ClosedFormBot, common_params
+from deval.generators.scripted import ClosedFormBot, common_params, poll_param
 from deval.generators.timing import MotionGrid, fitts_duration
 
 __all__ = ["MinimumJerkBot", "minimum_jerk_profile", "via_point_coefficients"]
@@ -92,6 +92,7 @@ class MinimumJerkBot(ClosedFormBot):
         ParamSpec("correction_onset", (0.6, 0.95), "a correction starts at this fraction of the previous one",
                   "float-range", 0.1, 1.5),
         ParamSpec("correction_duration", (0.15, 0.35), "duration of a correction, s", "float-range", 0.02, 3.0),
+        poll_param(),
     ) + common_params(rate_hz=(55.0, 130.0), jitter=(0.0, 0.12), drop=(0.0, 0.04))
 
     def _plan(self, dist: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:

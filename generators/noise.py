@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from deval.generators.parameters import ParamSpec, draw_uniform
-from deval.generators.scripted import ClosedFormBot, common_params
+from deval.generators.scripted import ClosedFormBot, common_params, poll_param
 from deval.generators.timing import MotionGrid
 
 __all__ = ["NoiseBot"]
@@ -38,6 +38,7 @@ class NoiseBot(ClosedFormBot):
         ParamSpec("point_noise", (0.5, 2.5), "per-point Gaussian jitter sigma, px", "float-range", 0.0, 100.0),
         ParamSpec("drift", (0.0, 0.03), "slow wobble sigma at mid-movement, fraction of the distance",
                   "float-range", 0.0, 0.5),
+        poll_param(),
     ) + common_params(rate_hz=(30.0, 100.0), jitter=(0.0, 0.1), drop=(0.0, 0.02), dwell_start=(0, 3),
                       dwell_end=(0, 3))
 

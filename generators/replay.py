@@ -14,8 +14,9 @@ and, for each new pair of endpoints, replays one of them:
 3. stretch its time stamps by a factor log-uniform in ``time_stretch`` (or to
    the requested duration with ``use_duration``), keeping the human timing
    pattern;
-4. add Gaussian noise (``noise`` px) to the interior points and round to whole
-   pixels.
+4. add Gaussian noise (``noise`` px) to the interior points, round to whole
+   pixels, and record like a browser (millisecond time stamps, move events
+   only; :mod:`deval.generators.recording`), as the original was recorded.
 
 A fitted bot is saved as ``config.json`` plus ``library.npz`` (the canonical
 library, in deval's native ``.npz`` layout) and restored with :meth:`ReplayBot.load`.
@@ -36,6 +37,7 @@ from deval.errors import CheckpointError, ConfigError, DataError
 from deval.generators.base import TrainableGenerator
 from deval.generators.parameters import ParamSpec, draw_log_uniform, draw_uniform
 from deval.generators.ragged import RaggedIndex
+from deval.generators.recording import record, recording_params
 from deval.generators.scripted import place_on_screen
 from deval.trajectories import Endpoints, Trajectories
 
@@ -64,7 +66,7 @@ class ReplayBot(TrainableGenerator):
                   0.0, 1e4),
         ParamSpec("use_duration", False, "stretch each movement to the duration given with the endpoints", "bool"),
         ParamSpec("integer_pixels", True, "round interior points to whole pixels", "bool"),
-    )
+    ) + recording_params(ms_timestamps=True, event_driven=True)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -185,4 +187,6 @@ class ReplayBot(TrainableGenerator):
         anchor = np.zeros(index.n_points, dtype=np.int8)
         anchor[index.first] = 1
         anchor[index.last] = 2
-        return place_on_screen(cond, index, x, y, t, anchor, p["integer_pixels"])
+        x, y = place_on_screen(cond, index, x, y, anchor, p["integer_pixels"])
+        index, x, y, t = record(index, x, y, t, ms_timestamps=p["ms_timestamps"], event_driven=p["event_driven"])
+        return Trajectories(x, y, t, index.offsets)

@@ -67,7 +67,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from deval.generators.parameters import ParamSpec, draw_integers, draw_uniform
-from deval.generators.scripted import ClosedFormBot, common_params
+from deval.generators.scripted import ClosedFormBot, common_params, poll_param
 from deval.generators.timing import MotionGrid
 
 __all__ = ["SigmaLognormalBot", "lognormal_fraction", "arc_displacement"]
@@ -124,8 +124,13 @@ class SigmaLognormalBot(ClosedFormBot):
                   "float-range", 0.05, 5.0),
         ParamSpec("correction_scale", (0.3, 0.6), "exp(mu) of a corrective stroke / main stroke's",
                   "float-range", 0.05, 2.0),
+        ParamSpec("correction_gain", (0.6, 1.0), "share of the remaining error a (non-final) corrective stroke "
+                  "removes", "float-range", 0.0, 2.0),
+        ParamSpec("correction_error", (0.0, 20.0), "sd of a (non-final) corrective stroke's direction error, degrees",
+                  "float-range", 0.0, 90.0),
+        poll_param(125.0),
     ) + common_params(rate_hz=(58.0, 64.0), jitter=(0.02, 0.08), drop=(0.0, 0.08), dwell_start=(0, 0),
-                      dwell_end=(0, 1))
+                      dwell_end=(1, 1), dwell_gap=(0.01, 0.25), ms_timestamps=True, event_driven=True)
 
     def _plan(self, dist: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
         p = self.params
@@ -150,8 +155,10 @@ class SigmaLognormalBot(ClosedFormBot):
         left = np.column_stack([dist, np.zeros(n)]) - chord[:, 0]
         for j in range(1, kmax):
             last = k == j + 1
-            g = np.where(last, 1.0, rng.uniform(0.6, 1.0, n))
-            step = g[:, None] * left
+            g = np.where(last, 1.0, draw_uniform(rng, p["correction_gain"], n))
+            a = np.where(last, 0.0, np.deg2rad(draw_uniform(rng, p["correction_error"], n)) * rng.standard_normal(n))
+            c, s = np.cos(a), np.sin(a)
+            step = g[:, None] * np.column_stack([c * left[:, 0] - s * left[:, 1], s * left[:, 0] + c * left[:, 1]])
             step[~active[:, j]] = 0.0
             chord[:, j] = step
             left = left - step

@@ -27,7 +27,7 @@ from scipy.special import comb
 
 from deval.generators.easing import EASINGS, ease
 from deval.generators.parameters import ParamSpec, draw_integers, draw_uniform
-from deval.generators.scripted import ClosedFormBot, common_params
+from deval.generators.scripted import ClosedFormBot, common_params, poll_param
 from deval.generators.timing import MotionGrid, fitts_duration
 
 __all__ = ["SplineBot"]
@@ -51,6 +51,7 @@ class SplineBot(ClosedFormBot):
         ParamSpec("fitts_a", (0.10, 0.30), "Fitts' law intercept, s", "float-range", 0.0, 5.0),
         ParamSpec("fitts_b", (0.06, 0.16), "Fitts' law slope, s per bit", "float-range", 0.0, 2.0),
         ParamSpec("point_noise", (0.0, 0.6), "per-point Gaussian jitter sigma, px", "float-range", 0.0, 50.0),
+        poll_param(),
     ) + common_params(rate_hz=(50.0, 125.0), jitter=(0.0, 0.15), drop=(0.0, 0.03))
 
     def _plan(self, dist: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:

@@ -11,7 +11,9 @@ movement:
   (a missed frame, as browsers and busy event loops produce);
 * **dwell** at the start and the end: ``dwell_start`` / ``dwell_end`` extra
   points at the same position with advancing time (a bot that waits before
-  moving, or keeps reporting the target after arriving).
+  moving, or keeps reporting the target after arriving). Each dwell step lasts
+  one period, or, with ``dwell_gap = [low, high]``, a log-uniform number of
+  seconds (e.g. the pause before a click, which real recordings end with).
 
 Times are always strictly increasing within a movement: every step is a
 positive number of seconds.
@@ -47,13 +49,14 @@ def timing_params(
     drop: tuple[float, float] = (0.0, 0.05),
     dwell_start: tuple[int, int] = (0, 2),
     dwell_end: tuple[int, int] = (0, 2),
+    dwell_gap: tuple[float, float] | None = None,
 ) -> tuple[ParamSpec, ...]:
     """The timing parameters, with style-specific defaults.
 
     Returns
     -------
     tuple of ParamSpec
-        ``rate_hz``, ``jitter``, ``drop``, ``dwell_start``, ``dwell_end``.
+        ``rate_hz``, ``jitter``, ``drop``, ``dwell_start``, ``dwell_end``, ``dwell_gap``.
     """
     return (
         ParamSpec("rate_hz", rate_hz, "sampling rate of the movement loop, Hz (log-uniform per movement)",
@@ -64,6 +67,8 @@ def timing_params(
         ParamSpec("dwell_start", dwell_start, "extra points at the start position before moving",
                   "int-range", 0, 100),
         ParamSpec("dwell_end", dwell_end, "extra points at the target after arriving", "int-range", 0, 100),
+        ParamSpec("dwell_gap", dwell_gap, "seconds between dwell points, log-uniform (none: one period)",
+                  "float-range", 1e-4, 10.0, nullable=True),
     )
 
 
@@ -91,6 +96,7 @@ class TimingDraw:
     drop: np.ndarray
     dwell_start: np.ndarray
     dwell_end: np.ndarray
+    dwell_gap: tuple[float, float] | None = None
 
     def __len__(self) -> int:
         return len(self.rate_hz)
@@ -133,11 +139,12 @@ class TimingModel:
     drop: tuple[float, float] = (0.0, 0.05)
     dwell_start: tuple[int, int] = (0, 2)
     dwell_end: tuple[int, int] = (0, 2)
+    dwell_gap: tuple[float, float] | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "TimingModel":
         """Pick the timing parameters out of a generator's validated parameters."""
-        return cls(*(params[k] for k in ("rate_hz", "jitter", "drop", "dwell_start", "dwell_end")))
+        return cls(*(params[k] for k in ("rate_hz", "jitter", "drop", "dwell_start", "dwell_end", "dwell_gap")))
 
     def draw(self, n: int, rng: np.random.Generator) -> TimingDraw:
         """Draw the timing values of ``n`` movements."""
@@ -147,6 +154,7 @@ class TimingModel:
             drop=draw_uniform(rng, self.drop, n),
             dwell_start=draw_integers(rng, self.dwell_start, n),
             dwell_end=draw_integers(rng, self.dwell_end, n),
+            dwell_gap=self.dwell_gap,
         )
 
     # ------------------------------------------------------------ time steps
@@ -222,7 +230,7 @@ class TimingModel:
         x, y, t : ndarray, (P,)
             Motion points; ``t`` strictly increasing within each movement.
         draw : TimingDraw
-            ``dwell_start`` / ``dwell_end`` counts and the rate/jitter of the dwell steps.
+            ``dwell_start`` / ``dwell_end`` counts, and the rate/jitter (or ``dwell_gap``) of the dwell steps.
         rng : numpy Generator
 
         Returns
@@ -244,7 +252,10 @@ class TimingModel:
         inc = np.where(moving, t[src] - t[prev], 0.0)
         dwelling = ~moving & (pos > 0)
         if dwelling.any():
-            inc[dwelling] = TimingModel.step_seconds(draw, seg[dwelling], rng)
+            if draw.dwell_gap is None:
+                inc[dwelling] = TimingModel.step_seconds(draw, seg[dwelling], rng)
+            else:
+                inc[dwelling] = draw_log_uniform(rng, draw.dwell_gap, int(dwelling.sum()))
         t_out = out.cumsum(inc)
         anchor = np.zeros(out.n_points, dtype=np.int8)
         anchor[pos <= k0s] = 1

@@ -20,8 +20,11 @@ from deval.errors import DevalError
 COMMANDS: dict[str, str] = {
     "compare": "deval.cli.compare:compare",
     "convert": "deval.cli.convert:convert",
+    "evaluate": "deval.cli.detect:evaluate",
     "generate-negatives": "deval.cli.generate:generate_negatives",
     "list-generators": "deval.cli.generate:list_generators",
+    "score": "deval.cli.detect:score",
+    "train-detector": "deval.cli.detect:train_detector",
 }
 
 

@@ -1,0 +1,296 @@
+"""``deval train-detector``, ``deval score`` and ``deval evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from deval.cli.options import device_option, force_option, out_dir_option, out_file_option, parse_key_values
+from deval.cli.options import quiet_option, seed_option
+from deval.cli.progress import step_progress
+
+HEAD_CHOICES = ("hgb", "logistic", "cnn", "gru")
+TORCH_HEADS = ("cnn", "gru")
+
+
+class GreedyOption(click.Option):
+    """A repeatable option that also takes every following value up to the next option.
+
+    ``--negatives a.npz b.npz c.npz`` and ``--negatives a.npz --negatives b.npz``
+    both give ``("a.npz", "b.npz", "c.npz")`` (so shell globs work).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx):
+        result = super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            lookup = getattr(parser, "_long_opt", {}).get(name) or getattr(parser, "_short_opt", {}).get(name)
+            if lookup is None or not hasattr(lookup, "process"):
+                continue  # unknown click internals: the option still works when repeated
+            previous = lookup.process
+            prefixes = getattr(lookup, "prefixes", {"-"}) or {"-"}
+
+            def process(value, state, previous=previous, prefixes=prefixes):
+                previous(value, state)
+                while state.rargs and not any(state.rargs[0].startswith(p) for p in prefixes):
+                    previous(state.rargs.pop(0), state)
+
+            lookup.process = process
+        return result
+
+
+def _csv_list(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _negative_sets(paths, fmt, what: str):
+    """Load bot files into ``style -> Trajectories``; a file without style names is named after itself."""
+    from deval.detectors.evaluation import style_sets
+    from deval.io import load_trajectories
+
+    parts = []
+    for p in paths:
+        traj = load_trajectories(p, fmt)
+        styles = traj.style.astype(str)
+        if ((styles == "human") | (styles == "")).all():
+            traj = traj.with_meta(style=Path(p).stem)
+        parts.append(traj)
+    return style_sets(parts, what)
+
+
+def _head_params(head: str, epochs, device, params: tuple[str, ...]) -> dict:
+    out = parse_key_values(params, "--param")
+    if epochs is not None:
+        if head not in TORCH_HEADS:
+            raise click.BadParameter(f"--epochs applies to the torch heads ({', '.join(TORCH_HEADS)}), not {head}",
+                                     param_hint="--epochs")
+        out["epochs"] = epochs
+    if head in TORCH_HEADS and device:
+        out["device"] = device
+    return out
+
+
+def _view_options(f):
+    f = click.option("--jitter", type=click.FloatRange(0, 0.45), default=0.1, show_default=True,
+                     help="Timing jitter of the resampled view, as a fraction of the period.")(f)
+    f = click.option("--resample-hz", type=click.FloatRange(min=1.0), default=60.0, show_default=True,
+                     help="Rate of the resampled view [Hz].")(f)
+    return f
+
+
+def _head_options(f):
+    f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="Extra head parameter (repeatable), e.g. --param max_iter=300 --param lr=1e-3.")(f)
+    f = click.option("--epochs", type=click.IntRange(min=1), default=None,
+                     help="Training epochs of the cnn/gru heads (default 10).")(f)
+    f = click.option("--head", type=click.Choice(HEAD_CHOICES), default="hgb", show_default=True,
+                     help="Detector head: gradient boosting or logistic regression on features, 1-D CNN or GRU "
+                          "on canonical steps.")(f)
+    return f
+
+
+# ---------------------------------------------------------------- train-detector
+@click.command("train-detector")
+@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False), help="Human movements.")
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Bot movement files (one or more; styles from each file's style column or its name).")
+@_head_options
+@out_dir_option("Directory of the saved detector (detector.json + weights).")
+@click.option("--view", default="raw", show_default=True,
+              help="raw (timestamps as logged), resampled (at --resample-hz) or <rate>hz, e.g. 60hz.")
+@_view_options
+@seed_option
+@device_option
+@click.option("--format", "fmt", default=None, help="Input format of every file (default: detect).")
+@quiet_option
+@force_option
+def train_detector(real, negatives, head, epochs, params, out, view, resample_hz, jitter, seed, device, fmt,
+                   quiet, force):
+    """Train a bot detector on REAL movements (label 0) against NEGATIVES (label 1).
+
+    Humans and bots get equal total weight, and every bot style an equal
+    share. The view, canonicalisation and normaliser are saved with the
+    model, so `deval score` applies exactly the same pre-processing.
+
+    \b
+    Example:
+      deval train-detector --real real.npz --negatives spline.npz pid.npz --head cnn --out det/
+    """
+    import numpy as np
+
+    from deval.atomic import check_writable
+    from deval.detectors import make_detector, save_detector
+    from deval.detectors.evaluation import training_weights
+    from deval.detectors.persistence import DETECTOR_FILES
+    from deval.detectors.views import parse_view
+    from deval.io import load_trajectories
+    from deval.trajectories import Trajectories
+
+    for name in DETECTOR_FILES:  # fail before any work
+        check_writable(Path(out) / name, force)
+    v = parse_view(view, rate_hz=resample_hz, jitter=jitter, seed=seed)
+    hp = _head_params(head, epochs, device, params)
+    det = make_detector(head, view=v.kind, resample_hz=v.rate_hz, jitter=v.jitter, seed=seed, **hp)
+    n_epochs = int(getattr(det, "epochs", 0) or 0)
+    with step_progress(3 + n_epochs, f"train-detector ({head})", quiet) as advance:
+        real_t = load_trajectories(real, fmt).with_meta(label=0, style="human")
+        bots = _negative_sets(negatives, fmt, "negatives")
+        advance("loaded")
+        data = Trajectories.concat([real_t, *bots.values()])
+        y = data.label
+        w = training_weights(y, data.style.astype(str))
+        inputs = det.prepare(data)
+        advance(f"prepared {len(data)} movements ({v.name})")
+        det.fit_prepared(inputs, y, w, progress=advance if n_epochs else None)
+        auc = None
+        try:
+            from deval.detectors.metrics import roc_auc
+
+            auc = roc_auc(y, det.decision_prepared(inputs))
+        except Exception:  # noqa: BLE001 - the training AUC is informative only
+            pass
+        training = {
+            "real": str(real), "negatives": [str(p) for p in negatives], "n_real": len(real_t),
+            "n_bot": {s: len(t) for s, t in bots.items()}, "seed": seed, "view": v.to_dict(),
+            "training_roc_auc": auc,
+        }
+        path = save_detector(det, out, force=force, training=training)
+        advance("saved")
+    click.echo(f"{head} detector ({det.n_parameters()} parameters, view {v.name}) trained on {len(real_t)} human "
+               f"and {int(np.sum(y))} bot movements ({', '.join(bots)}); training ROC-AUC "
+               f"{'n/a' if auc is None else f'{auc:.3f}'}")
+    click.echo(f"saved: {path.parent}")
+
+
+# ------------------------------------------------------------------------ score
+@click.command("score")
+@click.argument("detector_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
+@out_file_option("CSV with one row per movement: index, p_bot, log_odds, predicted_bot and the metadata.")
+@click.option("--format", "fmt", default=None, help="Input format (default: detect).")
+@click.option("--device", default=None, help="Torch device for the cnn/gru heads (default: as trained).")
+@click.option("--chunk", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Movements scored at a time (scores do not depend on it).")
+@quiet_option
+@force_option
+def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
+    """Score every movement of INPUT with the detector saved in DETECTOR_DIR.
+
+    Writes the bot probability of each movement with its index in INPUT and
+    its metadata (style, user, session, label...).
+
+    \b
+    Example:
+      deval score det/ sessions.npz --out scores.csv
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy.special import expit
+
+    from deval.atomic import check_writable, write_text
+    from deval.detectors import load_detector
+    from deval.io import load_trajectories
+
+    check_writable(out, force)
+    det = load_detector(detector_dir, device=device)
+    traj = load_trajectories(input_path, fmt)
+    parts = []
+    starts = list(range(0, len(traj), chunk))
+    with step_progress(len(starts), "score", quiet) as advance:
+        for s in starts:
+            parts.append(det.decision_function(traj[s:s + chunk]))
+            advance(f"{min(s + chunk, len(traj))}/{len(traj)}")
+    logit = np.concatenate(parts)
+    frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
+                          "predicted_bot": (logit >= 0).astype(int)})
+    frame = pd.concat([frame, traj.meta.reset_index(drop=True)], axis=1)
+    write_text(out, frame.to_csv(index=False), force=force)
+    click.echo(f"{len(traj)} movements scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
+               f"mean p_bot {frame['p_bot'].mean():.3f}")
+    click.echo(f"scores: {out}")
+
+
+# --------------------------------------------------------------------- evaluate
+@click.command("evaluate")
+@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False), help="Human movements.")
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Bot movement files used for training (one or more; styles from the style column or file name).")
+@click.option("--holdout", type=click.Choice(["leave-one-style-out", "test-negatives"]), default=None,
+              help="Protocol (default: test-negatives when --test-negatives is given, else leave-one-style-out).")
+@click.option("--test-negatives", cls=GreedyOption, type=click.Path(exists=True, dir_okay=False),
+              help="Bot files used only for testing (their styles are never trained on).")
+@_head_options
+@click.option("--views", default="raw", show_default=True,
+              help="Comma-separated views: raw, resampled (at --resample-hz) or <rate>hz, e.g. raw,60hz.")
+@_view_options
+@click.option("--session-k", type=str, default="",
+              help="Comma-separated window sizes for session-level fusion of consecutive movements, e.g. 5,10.")
+@click.option("--test-fraction", type=click.FloatRange(0.05, 0.95), default=0.3, show_default=True,
+              help="Fraction of people (and of bot movements not linked to people) held out for testing.")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap replicates of the confidence intervals (0: none).")
+@click.option("--max-per-set", type=click.IntRange(min=10), default=None,
+              help="Subsample the real set and every style to at most this many movements (seeded).")
+@out_dir_option("Report directory (report.html, metrics.csv, scores.csv, summary.json).")
+@seed_option
+@device_option
+@click.option("--format", "fmt", default=None, help="Input format of every file (default: detect).")
+@click.option("--no-figures", is_flag=True, help="Skip the figures of the HTML report.")
+@quiet_option
+@force_option
+def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, views, resample_hz, jitter, session_k,
+             test_fraction, n_bootstrap, max_per_set, out, seed, device, fmt, no_figures, quiet, force):
+    """Train detectors and measure them on bot styles and people they never saw.
+
+    Leave-one-style-out: for each style, train on real movements of some
+    people + every other style, test on other people + the left-out style.
+    With --test-negatives: train on --negatives, test on each test style.
+    Reports ROC-AUC, PR-AUC, EER, TPR at FPR 1% and 0.1%, F1 with bootstrap
+    intervals, a human-vs-human baseline, ROC curves, score distributions and
+    the easiest/hardest movements.
+
+    \b
+    Example:
+      deval evaluate --real real.npz --negatives spline.npz pid.npz noise.npz \\
+          --views raw,60hz --session-k 5 --out eval/
+    """
+    from deval.atomic import check_writable
+    from deval.detectors.evaluation import evaluate_holdout
+    from deval.io import load_trajectories
+    from deval.reports.detector_report import EVALUATION_FILES, headline_table, write_evaluation_report
+
+    if holdout == "test-negatives" and not test_negatives:
+        raise click.UsageError("--holdout test-negatives needs --test-negatives FILE [FILE ...]")
+    if holdout == "leave-one-style-out" and test_negatives:
+        raise click.UsageError("--test-negatives cannot be used with --holdout leave-one-style-out")
+    for name in EVALUATION_FILES:  # fail before any work
+        check_writable(Path(out) / name, force)
+    try:
+        ks = tuple(int(k) for k in _csv_list(session_k))
+    except ValueError:
+        raise click.BadParameter(f"{session_k!r} is not a comma-separated list of integers",
+                                 param_hint="--session-k") from None
+    view_list = _csv_list(views)
+    if not view_list:
+        raise click.BadParameter("give at least one view", param_hint="--views")
+    hp = _head_params(head, epochs, device, params)
+    real_t = load_trajectories(real, fmt)
+    bots = _negative_sets(negatives, fmt, "negatives")
+    tests = _negative_sets(test_negatives, fmt, "test-negatives") if test_negatives else None
+    n_models = 1 if tests else len(bots) + 1
+    total = len(view_list) * (1 + 2 * n_models) + 1
+    with step_progress(total, f"evaluate ({head})", quiet) as advance:
+        result = evaluate_holdout(
+            real_t, bots, test_negatives=tests, head=head, head_params=hp, views=view_list, session_k=ks,
+            test_fraction=test_fraction, n_bootstrap=n_bootstrap, max_per_set=max_per_set,
+            resample_hz=resample_hz, jitter=jitter, seed=seed, progress=advance,
+        )
+        advance("report")
+        html = write_evaluation_report(result, out, force=force, figures=not no_figures, real_name=Path(real).stem)
+    table = headline_table(result)
+    click.echo(table.to_string(index=False))
+    click.echo(f"report: {html}")
