@@ -3,7 +3,7 @@
 Command::
 
     python benchmarks/bench_generator_realism.py [--data ../shared/data/sapimouse_dev.npz]
-        [--n 2000] [--seed 0] [--pairwise] [--styles noise spline ...]
+        [--n 2000] [--seed 0] [--pairwise] [--styles noise spline ...] [--threads 1]
 
 For each registered scripted style (and ``replay``, fitted on one half of the
 SapiMouse users and compared with the other half), ``n`` movements are
@@ -39,14 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairwise", action="store_true", help="also C2ST between every pair of styles")
     ap.add_argument("--styles", nargs="*", default=None, help="styles to score (default: scripted + replay)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS/OpenMP threads of the probe (1 avoids oversubscription on a shared machine)")
     args = ap.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
 
     from deval.features import extract_features
     from deval.generators import get
     from deval.io import load_trajectories
     from deval.metrics import c2st_test
 
-    print("command: python benchmarks/bench_generator_realism.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    print("command: python benchmarks/bench_generator_realism.py " + " ".join(sys.argv[1:]))
     real_all = load_trajectories(args.data)
     users = real_all.user
     fit_part = real_all[users % 2 == 0]  # replay library

@@ -67,6 +67,8 @@ class CNNDetector(SequenceDetector):
         AdamW training settings.
     device : str
         Torch device.
+    n_threads : int or None
+        Torch threads (see :class:`~deval.detectors.sequence_head.SequenceDetector`).
     width, kernel_size, hidden
         Architecture (see :class:`DeltaCNN`).
     """
@@ -76,6 +78,7 @@ class CNNDetector(SequenceDetector):
     def __init__(self, view: str = "raw", resample_hz: float = 60.0, jitter: float = 0.1, seed: int = 0,
                  class_weight: str | None = "balanced", max_len: int = 256, epochs: int = 10,
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-4, device: str = "cpu",
+                 n_threads: int | None = 1,
                  width: int = 32, kernel_size: int = 5, hidden: int = 32):
         self.view = view
         self.resample_hz = resample_hz
@@ -88,6 +91,7 @@ class CNNDetector(SequenceDetector):
         self.lr = lr
         self.weight_decay = weight_decay
         self.device = device
+        self.n_threads = n_threads
         self.width = width
         self.kernel_size = kernel_size
         self.hidden = hidden

@@ -208,7 +208,10 @@ def _group_ids(traj: Trajectories) -> tuple[np.ndarray, str]:
         return users.astype(str), "user"
     sessions = traj.meta["session"].astype(str).to_numpy()
     if (sessions != "").all() and len(np.unique(sessions)) >= 2:
+        log.warning("real movements lack user ids for 2+ people: splitting by session instead")
         return sessions, "session"
+    log.warning("real movements have neither user ids nor sessions for 2+ groups: splitting by movement, "
+                "so the same person can be on both sides")
     return np.arange(len(traj)).astype(str), "movement"
 
 

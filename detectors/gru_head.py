@@ -58,7 +58,7 @@ class GRUDetector(SequenceDetector):
 
     Parameters
     ----------
-    view, resample_hz, jitter, seed, class_weight, max_len, epochs, batch_size, lr, weight_decay, device
+    view, resample_hz, jitter, seed, class_weight, max_len, epochs, batch_size, lr, weight_decay, device, n_threads
         As for :class:`~deval.detectors.cnn_head.CNNDetector`.
     embed, hidden_size, hidden
         Architecture (see :class:`DeltaGRU`).
@@ -69,6 +69,7 @@ class GRUDetector(SequenceDetector):
     def __init__(self, view: str = "raw", resample_hz: float = 60.0, jitter: float = 0.1, seed: int = 0,
                  class_weight: str | None = "balanced", max_len: int = 256, epochs: int = 10,
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-4, device: str = "cpu",
+                 n_threads: int | None = 1,
                  embed: int = 16, hidden_size: int = 48, hidden: int = 32):
         self.view = view
         self.resample_hz = resample_hz
@@ -81,6 +82,7 @@ class GRUDetector(SequenceDetector):
         self.lr = lr
         self.weight_decay = weight_decay
         self.device = device
+        self.n_threads = n_threads
         self.embed = embed
         self.hidden_size = hidden_size
         self.hidden = hidden

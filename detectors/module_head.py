@@ -26,6 +26,7 @@ from deval.canonical import Normalizer
 from deval.detectors.base import TrajectoryDetector
 from deval.detectors.feature_heads import LogisticFeatureClassifier
 from deval.detectors.sequence_data import DeltaBatch
+from deval.detectors.sequence_training import torch_threads
 from deval.errors import CheckpointError, ConfigError
 from deval.trajectories import Trajectories
 
@@ -74,6 +75,8 @@ class ModuleFeatureDetector(TrajectoryDetector):
         Movements per forward pass.
     device : str
         Torch device of the forward passes.
+    n_threads : int or None
+        Torch threads of the forward passes (None: torch's setting).
     """
 
     head = "module"
@@ -82,7 +85,7 @@ class ModuleFeatureDetector(TrajectoryDetector):
                  input_fn: Callable[[Trajectories], Any] | None = None, normalizer: Normalizer | None = None,
                  view: str = "raw", resample_hz: float = 60.0, jitter: float = 0.1, seed: int = 0,
                  class_weight: str | None = "balanced", max_len: int = 256, C: float = 1.0,
-                 batch_size: int = 256, device: str = "cpu"):
+                 batch_size: int = 256, device: str = "cpu", n_threads: int | None = 1):
         self.module = module
         self.layer = layer
         self.input_fn = input_fn
@@ -96,6 +99,7 @@ class ModuleFeatureDetector(TrajectoryDetector):
         self.C = C
         self.batch_size = batch_size
         self.device = device
+        self.n_threads = n_threads
 
     def _check_module(self) -> nn.Module:
         if not isinstance(self.module, nn.Module):
@@ -121,26 +125,29 @@ class ModuleFeatureDetector(TrajectoryDetector):
         handle = target.register_forward_hook(hook)
         feats = []
         try:
-            for s in range(0, len(inputs), int(self.batch_size)):
-                idx = np.arange(s, min(s + int(self.batch_size), len(inputs)))
-                if self.input_fn is None:
-                    x, m = inputs.padded(idx, int(self.max_len), self.input_normalizer_)
-                    args = (torch.from_numpy(x).to(dev), torch.from_numpy(m).to(dev))
-                else:
-                    a = self.input_fn(inputs[idx])
-                    args = tuple(t.to(dev) for t in (a if isinstance(a, (tuple, list)) else (a,)))
-                captured.clear()
-                module(*args)
-                if not captured:
-                    raise ConfigError("the feature layer was not called by the module's forward pass")
-                f = captured[-1]
-                if f.ndim != 2 or f.shape[0] != len(idx):
-                    raise ConfigError(f"feature layer gives shape {tuple(f.shape)}; expected (batch, features)")
-                feats.append(f.double().cpu().numpy())
+            with torch_threads(self.n_threads):
+                for s in range(0, len(inputs), int(self.batch_size)):
+                    idx = np.arange(s, min(s + int(self.batch_size), len(inputs)))
+                    captured.clear()
+                    module(*self._module_args(inputs, idx, dev))
+                    if not captured:
+                        raise ConfigError("the feature layer was not called by the module's forward pass")
+                    f = captured[-1]
+                    if f.ndim != 2 or f.shape[0] != len(idx):
+                        raise ConfigError(f"feature layer gives shape {tuple(f.shape)}; expected (batch, features)")
+                    feats.append(f.double().cpu().numpy())
         finally:
             handle.remove()
             module.train(was_training)
         return np.concatenate(feats, axis=0)
+
+    def _module_args(self, inputs: "DeltaBatch | Trajectories", idx: np.ndarray, dev: torch.device) -> tuple:
+        """Positional arguments of the module for movements ``idx``."""
+        if self.input_fn is None:
+            x, m = inputs.padded(idx, int(self.max_len), self.input_normalizer_)
+            return torch.from_numpy(x).to(dev), torch.from_numpy(m).to(dev)
+        a = self.input_fn(inputs[idx])
+        return tuple(t.to(dev) for t in (a if isinstance(a, (tuple, list)) else (a,)))
 
     def embed(self, X: Trajectories) -> np.ndarray:
         """Penultimate features of every movement, (N, F) float64."""

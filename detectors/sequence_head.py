@@ -16,7 +16,7 @@ from torch import nn
 from deval.canonical import Normalizer
 from deval.detectors.base import TrajectoryDetector
 from deval.detectors.sequence_data import DeltaBatch
-from deval.detectors.sequence_training import fit_sequence_module, seeded_init, sequence_logits
+from deval.detectors.sequence_training import fit_sequence_module, seeded_init, sequence_logits, torch_threads
 from deval.errors import CheckpointError, ConfigError
 from deval.trajectories import Trajectories
 
@@ -57,6 +57,9 @@ class SequenceDetector(TrajectoryDetector):
     epochs, batch_size, lr, weight_decay : training settings (AdamW).
     device : str
         Torch device used for training and scoring.
+    n_threads : int or None
+        Torch threads while training and scoring (None: torch's setting). The
+        default 1 is fastest for these small models on a busy machine.
     """
 
     def _build_module(self) -> nn.Module:  # pragma: no cover - abstract
@@ -80,16 +83,19 @@ class SequenceDetector(TrajectoryDetector):
         self._check_settings()
         self.normalizer_ = Normalizer().fit(data.steps()[None])
         self.module_ = self._new_module()
-        self.loss_history_ = fit_sequence_module(
-            self.module_, data, y, sample_weight, self.normalizer_, max_len=int(self.max_len),
-            epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
-            weight_decay=float(self.weight_decay), seed=int(self.seed or 0), device=self.device,
-            progress=progress,
-        )
+        with torch_threads(self.n_threads):
+            self.loss_history_ = fit_sequence_module(
+                self.module_, data, y, sample_weight, self.normalizer_, max_len=int(self.max_len),
+                epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr),
+                weight_decay=float(self.weight_decay), seed=int(self.seed or 0), device=self.device,
+                progress=progress,
+            )
         self.module_.to("cpu")
 
     def _decision(self, data: DeltaBatch) -> np.ndarray:
-        out = sequence_logits(self.module_, data, self.normalizer_, max_len=int(self.max_len), device=self.device)
+        with torch_threads(self.n_threads):
+            out = sequence_logits(self.module_, data, self.normalizer_, max_len=int(self.max_len),
+                                  device=self.device)
         self.module_.to("cpu")
         return out
 
@@ -99,8 +105,9 @@ class SequenceDetector(TrajectoryDetector):
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
-        out = sequence_logits(self.module_, self.prepare(X), self.normalizer_, max_len=int(self.max_len),
-                              device=self.device, features=True)
+        with torch_threads(self.n_threads):
+            out = sequence_logits(self.module_, self.prepare(X), self.normalizer_, max_len=int(self.max_len),
+                                  device=self.device, features=True)
         self.module_.to("cpu")
         return out
 

@@ -22,7 +22,29 @@ from deval.detectors.sequence_data import DeltaBatch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["bucketed_batches", "fit_sequence_module", "sequence_logits", "seeded_init"]
+__all__ = ["bucketed_batches", "fit_sequence_module", "sequence_logits", "seeded_init", "torch_threads"]
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with ``n`` torch intra-op threads (None: leave torch's setting), then restore it.
+
+    Small models gain little from several threads, and on a machine shared
+    with other work extra threads can make training ten times slower.
+    """
+    if n is None:
+        yield
+        return
+    if int(n) < 1:
+        from deval.errors import ConfigError
+
+        raise ConfigError(f"n_threads must be >= 1 or None, got {n}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager

@@ -74,6 +74,8 @@ __all__ = ["SigmaLognormalBot", "lognormal_fraction", "arc_displacement"]
 
 #: A stroke is considered finished this many sigmas after its median time.
 END_SIGMAS = 2.6
+#: Sinusoids per axis in the drift term.
+DRIFT_COMPONENTS = 2
 #: Median distance around which ``mu`` is drawn, pixels.
 REFERENCE_DISTANCE = 450.0
 
@@ -113,24 +115,27 @@ class SigmaLognormalBot(ClosedFormBot):
     name = "sigma-lognormal"
     description = "Plamondon's sigma-lognormal model: overlapping lognormal strokes along arcs (most human-like)"
     param_specs = (
-        ParamSpec("mu", (-1.4, -0.7), "log-time (log s) of the main stroke at 450 px", "float-range", -4.0, 1.0),
-        ParamSpec("mu_slope", 0.2, "mu grows by mu_slope * ln(distance / 450 px)", "float", 0.0, 1.0),
-        ParamSpec("sigma", (0.15, 0.45), "log-time spread of each stroke", "float-range", 0.05, 1.0),
-        ParamSpec("strokes", (1, 3), "strokes per movement (main + corrective)", "int-range", 1, 6),
-        ParamSpec("gain", (0.85, 1.02), "main-stroke amplitude / distance", "float-range", 0.3, 2.0),
-        ParamSpec("aim_error", (0.0, 5.0), "sd of the main-stroke direction error, degrees", "float-range", 0.0, 45.0),
-        ParamSpec("curvature", (-0.6, 0.6), "turning angle of the main stroke, rad", "float-range", -3.0, 3.0),
-        ParamSpec("overlap", (0.5, 1.2), "corrective onset after the previous stroke's start, x its exp(mu)",
+        ParamSpec("mu", (-1.8, -1.3), "log-time (log s) of the main stroke at 450 px", "float-range", -4.0, 1.0),
+        ParamSpec("mu_slope", 0.25, "mu grows by mu_slope * ln(distance / 450 px)", "float", 0.0, 1.0),
+        ParamSpec("sigma", (0.15, 0.4), "log-time spread of each stroke", "float-range", 0.05, 1.0),
+        ParamSpec("strokes", (1, 6), "strokes per movement (main + corrective)", "int-range", 1, 6),
+        ParamSpec("gain", (0.6, 1.25), "main-stroke amplitude / distance", "float-range", 0.3, 2.0),
+        ParamSpec("aim_error", (0.0, 15.0), "sd of the main-stroke direction error, degrees", "float-range", 0.0, 45.0),
+        ParamSpec("curvature", (-1.0, 1.0), "turning angle of the main stroke, rad", "float-range", -3.0, 3.0),
+        ParamSpec("overlap", (0.8, 2.0), "corrective onset after the previous stroke's start, x its exp(mu)",
                   "float-range", 0.05, 5.0),
-        ParamSpec("correction_scale", (0.3, 0.6), "exp(mu) of a corrective stroke / main stroke's",
+        ParamSpec("correction_scale", (0.3, 0.45), "exp(mu) of a corrective stroke / main stroke's",
                   "float-range", 0.05, 2.0),
         ParamSpec("correction_gain", (0.6, 1.0), "share of the remaining error a (non-final) corrective stroke "
                   "removes", "float-range", 0.0, 2.0),
-        ParamSpec("correction_error", (0.0, 20.0), "sd of a (non-final) corrective stroke's direction error, degrees",
+        ParamSpec("correction_error", (0.0, 35.0), "sd of a (non-final) corrective stroke's direction error, degrees",
                   "float-range", 0.0, 90.0),
+        ParamSpec("drift_px", (0.0, 4.0), "amplitude of slow hand drift around the strokes' path, px",
+                  "float-range", 0.0, 100.0),
+        ParamSpec("drift_hz", (2.5, 5.5), "frequencies of the drift components, Hz", "float-range", 0.01, 30.0),
         poll_param(125.0),
-    ) + common_params(rate_hz=(58.0, 64.0), jitter=(0.02, 0.08), drop=(0.0, 0.08), dwell_start=(0, 0),
-                      dwell_end=(1, 1), dwell_gap=(0.01, 0.25), ms_timestamps=True, event_driven=True)
+    ) + common_params(rate_hz=(58.0, 64.0), jitter=(0.02, 0.08), drop=(0.0, 0.0), dwell_start=(0, 0),
+                      dwell_end=(1, 1), dwell_gap=(0.01, 0.08), ms_timestamps=True, event_driven=True)
 
     def _plan(self, dist: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
         p = self.params
@@ -173,15 +178,26 @@ class SigmaLognormalBot(ClosedFormBot):
         total = np.max(np.where(active, end, 0.0), axis=1)
         # normalise each stroke by its fraction at the end, so the strokes add up to the target exactly
         f_end = np.where(active, lognormal_fraction(total[:, None], t0, mu, sigma), 1.0)
-        return total, (t0, mu, sigma, length, theta_s, delta, f_end, total)
+        # drift: DRIFT_COMPONENTS sinusoids per axis with random frequencies and phases
+        drift = draw_uniform(rng, p["drift_px"], n)[:, None, None] * rng.uniform(0.3, 1.0, (n, DRIFT_COMPONENTS, 2))
+        freq = 2.0 * np.pi * draw_uniform(rng, p["drift_hz"], n * DRIFT_COMPONENTS * 2).reshape(n, DRIFT_COMPONENTS, 2)
+        phase = rng.uniform(0.0, 2.0 * np.pi, (n, DRIFT_COMPONENTS, 2))
+        return total, (t0, mu, sigma, length, theta_s, delta, f_end, total, drift, freq, phase)
 
     def _path(self, grid: MotionGrid, dist: np.ndarray, plan: Any, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
-        t0, mu, sigma, length, theta_s, delta, f_end, total = plan
+        t0, mu, sigma, length, theta_s, delta, f_end, total, drift, freq, phase = plan
         seg = grid.index.seg
         t = grid.s * total[seg]
+        # drift, tapered to zero at both ends so the endpoints stay exact
+        taper = np.sin(np.pi * grid.s)
         x = np.zeros(len(t))
         y = np.zeros(len(t))
+        for j in range(DRIFT_COMPONENTS):
+            x += drift[seg, j, 0] * np.sin(freq[seg, j, 0] * t + phase[seg, j, 0])
+            y += drift[seg, j, 1] * np.sin(freq[seg, j, 1] * t + phase[seg, j, 1])
+        x *= taper
+        y *= taper
         for j in range(t0.shape[1]):
             f = lognormal_fraction(t, t0[seg, j], mu[seg, j], sigma[seg, j]) / f_end[seg, j]
             th0, d, r = theta_s[seg, j], delta[seg, j], length[seg, j] / delta[seg, j]

@@ -165,6 +165,8 @@ def test_c2st_balances_caps_records_settings_and_is_deterministic():
     assert d["permutation_p_value"] is None  # NaN -> None in JSON
     assert c2st_test(real, fake, classifier="logistic", folds=4, seed=3, max_samples=400).to_dict() == d
     assert c2st_test(real, fake, classifier="logistic", folds=4, seed=4, max_samples=400).to_dict() != d
+    assert c2st_test(real, fake, classifier="logistic", folds=4, seed=3, max_samples=400,
+                     n_threads=1).to_dict() == d
 
 
 def test_c2st_permutation_p_value():

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "list-generators": "deval.cli.generate:list_generators",
     "score": "deval.cli.detect:score",
     "train-detector": "deval.cli.detect:train_detector",
+    "train-generator": "deval.cli.train:train_generator",
 }
 
 

@@ -239,6 +239,7 @@ class EncoderStats:
     table_distance: np.ndarray
     table_n_points: np.ndarray
     table_duration: np.ndarray
+    table_angle: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -249,6 +250,7 @@ class EncoderStats:
             "table_distance": np.round(self.table_distance, 3).tolist(),
             "table_n_points": self.table_n_points.astype(int).tolist(),
             "table_duration": np.round(self.table_duration, 6).tolist(),
+            "table_angle": None if self.table_angle is None else np.round(self.table_angle, 5).tolist(),
         }
 
     @classmethod
@@ -261,6 +263,7 @@ class EncoderStats:
                 None if d["pixel_resolution"] is None else float(d["pixel_resolution"]),
                 np.asarray(d["table_distance"], np.float64), np.asarray(d["table_n_points"], np.int64),
                 np.asarray(d["table_duration"], np.float64),
+                None if d.get("table_angle") is None else np.asarray(d["table_angle"], np.float64),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(None, f"invalid encoder statistics ({exc})") from None
@@ -358,6 +361,7 @@ class MovementEncoder:
             _resolution(traj.t, 1e-3) if _resolution(dt[inner], 1e-3) else None,
             _resolution(np.concatenate([traj.x, traj.y]), 1.0),
             traj.endpoints().distance[take], traj.lengths[take], traj.durations[take],
+            traj.endpoints().angle[take],
         )
         if self.stats.time_resolution is not None:  # dt floor for the log channel
             values, mask = points_to_features(batch.points.double(), batch.n_points, self.features,
@@ -421,6 +425,15 @@ class MovementEncoder:
         rng = np.random.default_rng(seed)
         pick = order[lo + rng.integers(0, k, size=len(q))]
         return s.table_n_points[pick].copy(), s.table_duration[pick].copy()
+
+    def draw_goals(self, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` (distance, angle, n_points, duration) rows drawn from the training movements."""
+        self._check()
+        s = self.stats
+        rng = np.random.default_rng(seed)
+        pick = rng.integers(0, len(s.table_distance), size=n)
+        angle = s.table_angle[pick] if s.table_angle is not None else rng.uniform(-np.pi, np.pi, n)
+        return s.table_distance[pick], angle, s.table_n_points[pick], s.table_duration[pick]
 
     def check_condition(self, cond: Endpoints) -> None:
         """Raise :class:`DataError` for conditions the model cannot follow; log extrapolation."""

@@ -60,6 +60,9 @@ class TrainResult:
         Every metrics line written by this run.
     seconds : float
         Wall time of this run.
+    fixed_batch_loss : (float, float) or None
+        With ``train.overfit_single_batch``: the loss on the fixed batch at fixed
+        noise and timesteps (8 draws per movement) before and after training.
     """
 
     out_dir: Path
@@ -69,6 +72,7 @@ class TrainResult:
     best: dict | None
     history: list
     seconds: float
+    fixed_batch_loss: tuple[float, float] | None = None
 
 
 def _device(name: str) -> torch.device:
@@ -243,8 +247,17 @@ def train_diffusion(
     amp_dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=amp and amp_dtype == torch.float16)
     fixed = None
+    fixed_loss: list[float] = []
+
+    def fixed_batch_loss() -> float:
+        b = tb.take(fixed.repeat(8))
+        x, msk = encoder.features_of(b)
+        with torch.no_grad():
+            return float(model.loss(x, msk, _goal(encoder, b, 0.0, None), torch.Generator().manual_seed(cfg.seed + 5)))
+
     if cfg.train.overfit_single_batch:
         fixed = torch.randperm(len(tb), generator=g)[: cfg.train.batch_size].to(dev)
+        fixed_loss.append(fixed_batch_loss())
     history: list[dict] = []
     losses: list[float] = []
     run_losses: list[float] = []
@@ -340,6 +353,9 @@ def train_diffusion(
             validate(False)
     if bar is not None:
         bar.close()
+    if fixed is not None:
+        fixed_loss.append(fixed_batch_loss())
+        log.info("fixed-batch loss %.4g -> %.4g (%.1fx)", fixed_loss[0], fixed_loss[1], fixed_loss[0] / fixed_loss[1])
     if not history or history[-1]["step"] != step:
         validate(True)
     save_checkpoint(out / "final", ema.model.state_dict(), cfg, encoder, extra={"metrics": history[-1]})
@@ -350,4 +366,4 @@ def train_diffusion(
             best = line
     return TrainResult(out, step, float(np.mean(run_losses[:k])) if run_losses else float("nan"),
                        float(np.mean(run_losses[-k:])) if run_losses else float("nan"), best, history,
-                       time.perf_counter() - t_start)
+                       time.perf_counter() - t_start, tuple(fixed_loss) if len(fixed_loss) == 2 else None)

@@ -1,0 +1,117 @@
+"""``deval train-detector``, ``deval score`` and ``deval evaluate`` through Click's test runner."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from detector_negatives import min_jerk_regular, noisy_real, straight_constant_speed
+from deval.cli.main import cli
+
+
+@pytest.fixture(scope="module")
+def files(sapimouse, tmp_path_factory):
+    """Small real and bot files: 500 real movements of 20 people and three bot styles."""
+    d = tmp_path_factory.mktemp("detect_cli")
+    real = sapimouse[np.isin(sapimouse.user, np.arange(1, 21))].subsample(500, seed=0)
+    paths = {"real": d / "real.npz", "line": d / "line.npz", "minjerk": d / "minjerk.npz", "noisy": d / "noisy.npz"}
+    real.save(paths["real"])
+    straight_constant_speed(real).save(paths["line"])
+    min_jerk_regular(real).save(paths["minjerk"])
+    # a bot file without style names: the file name becomes the style
+    noisy_real(real).with_meta(style="human").save(paths["noisy"])
+    return {k: str(v) for k, v in paths.items()}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_train_and_score(files, tmp_path):
+    det = tmp_path / "det"
+    res = run("train-detector", "--real", files["real"], "--negatives", files["line"], files["minjerk"],
+              "--head", "logistic", "--out", det, "-q")
+    assert res.exit_code == 0, res.output
+    assert "logistic detector" in res.output and "line, minjerk" in res.output
+    record = json.loads((det / "detector.json").read_text())
+    assert record["training"]["n_bot"] == {"line": 500, "minjerk": 500}
+    assert record["training"]["training_roc_auc"] > 0.95
+    out = tmp_path / "scores.csv"
+    res = run("score", det, files["noisy"], "--out", out, "-q", "--chunk", "128")
+    assert res.exit_code == 0, res.output
+    scores = pd.read_csv(out)
+    assert len(scores) == 500
+    assert list(scores.columns[:4]) == ["index", "p_bot", "log_odds", "predicted_bot"]
+    assert {"style", "user", "session", "label"} <= set(scores.columns)
+    assert scores["p_bot"].between(0, 1).all() and (scores["index"] == np.arange(500)).all()
+    # scoring in chunks gives the same numbers as scoring at once
+    res = run("score", det, files["noisy"], "--out", out, "-q", "--force")
+    assert res.exit_code == 0
+    np.testing.assert_allclose(pd.read_csv(out)["log_odds"], scores["log_odds"])
+    # no silent overwrite
+    res = run("score", det, files["noisy"], "--out", out, "-q")
+    assert res.exit_code == 1 and "already exists" in res.output
+    res = run("train-detector", "--real", files["real"], "--negatives", files["line"], "--head", "logistic",
+              "--out", det, "-q")
+    assert res.exit_code == 1 and "already exists" in res.output
+
+
+def test_train_torch_head_resampled_view(files, tmp_path):
+    det = tmp_path / "cnn"
+    res = run("train-detector", "--real", files["real"], "--negatives", files["line"], "--negatives", files["noisy"],
+              "--head", "cnn", "--epochs", "1", "--view", "60hz", "--out", det, "-q")
+    assert res.exit_code == 0, res.output
+    record = json.loads((det / "detector.json").read_text())
+    assert record["params"]["view"] == "resampled" and record["params"]["resample_hz"] == 60.0
+    assert set(record["training"]["n_bot"]) == {"line", "noisy"}
+    assert record["preprocessing"]["normalizer"]["channels"] == ["dx", "dy", "dt"]
+    res = run("score", det, files["line"], "--out", tmp_path / "s.csv", "-q")
+    assert res.exit_code == 0, res.output
+
+
+def test_train_option_errors(files, tmp_path):
+    res = run("train-detector", "--real", files["real"], "--negatives", files["line"], "--head", "hgb",
+              "--epochs", "3", "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "--epochs" in res.output
+    res = run("train-detector", "--real", files["real"], "--negatives", tmp_path / "missing.npz",
+              "--out", tmp_path / "x")
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = run("train-detector", "--real", files["real"], "--negatives", files["line"], "--param", "depth=3",
+              "--out", tmp_path / "x", "-q")
+    assert res.exit_code == 1 and "no parameter" in res.output
+    res = run("score", tmp_path, files["line"], "--out", tmp_path / "s.csv")
+    assert res.exit_code == 1 and res.output.startswith("Error:") and "detector.json missing" in res.output
+
+
+def test_evaluate(files, tmp_path):
+    out = tmp_path / "eval"
+    res = run("evaluate", "--real", files["real"], "--negatives", files["line"], files["minjerk"], files["noisy"],
+              "--head", "logistic", "--views", "raw,60hz", "--session-k", "3", "--bootstrap", "50",
+              "--out", out, "-q", "--no-figures")
+    assert res.exit_code == 0, res.output
+    assert "roc_auc (raw)" in res.output and "tpr_at_fpr_1pct (60hz)" in res.output and "noisy" in res.output
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["level"]) == {"movement", "session-3"}
+    assert set(metrics["style"]) == {"line", "minjerk", "noisy", "human (other people)"}
+    assert (out / "report.html").exists() and (out / "scores.csv").exists()
+    res = run("evaluate", "--real", files["real"], "--negatives", files["line"], files["minjerk"],
+              "--test-negatives", files["noisy"], "--head", "logistic", "--bootstrap", "0", "--out", out,
+              "--force", "-q", "--no-figures")
+    assert res.exit_code == 0, res.output
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert metrics.loc[metrics["setting"] == "held-out", "style"].tolist() == ["noisy"]
+
+
+def test_evaluate_option_errors(files, tmp_path):
+    res = run("evaluate", "--real", files["real"], "--negatives", files["line"], "--holdout", "test-negatives",
+              "--out", tmp_path)
+    assert res.exit_code == 2 and "--test-negatives" in res.output
+    res = run("evaluate", "--real", files["real"], "--negatives", files["line"], "--out", tmp_path, "-q")
+    assert res.exit_code == 1 and "at least 2 bot styles" in res.output
+    res = run("evaluate", "--real", files["real"], "--negatives", files["line"], files["noisy"], "--session-k",
+              "a,b", "--out", tmp_path)
+    assert res.exit_code == 2 and "--session-k" in res.output
