@@ -158,11 +158,13 @@ def main() -> None:
             continue
         rows[case] = json.loads(proc.stdout.strip().splitlines()[-1])
 
-    print(f"{'case':10s} {'n':>6s} {'d':>3s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} {'extra MB':>9s}  values")
+    header = ["wall s", "cpu s", "peak MB", "extra MB"]
+    print(f"{'case':10s} {'n':>6s} {'d':>3s} " + " ".join(f"{h:>8s}" for h in header) + "  values")
     for case, r in rows.items():
-        vals = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["values"].items())
+        vals = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in r["values"].items())
         print(f"{case:10s} {r['n']:6d} {r['d']:3d} {r['wall_s']:8.2f} {r['cpu_s']:8.2f} {r['peak_mb']:8.0f} "
-              f"{r['extra_mb']:9.0f}  {vals}")
+              f"{r['extra_mb']:8.0f}  {vals}")
     for fast, slow in (("mmd_deval", "mmd_cdist"), ("knn_deval", "prdc_ref")):
         if fast in rows and slow in rows:
             a, b = rows[fast], rows[slow]

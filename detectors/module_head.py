@@ -173,10 +173,6 @@ class ModuleFeatureDetector(TrajectoryDetector):
         """Parameters of the logistic head (the frozen module's are not counted)."""
         return 0 if not hasattr(self, "classifier_") else len(self.classifier_.coef_) + 1
 
-    def get_params(self, deep: bool = True) -> dict:
-        # the module is a parameter, not a sub-estimator: never expand it
-        return super().get_params(deep=False)
-
     def _export(self):
         state = {"classifier": self.classifier_.to_dict(), "module_class": type(self.module).__name__}
         if self.input_fn is None:

@@ -149,7 +149,20 @@ class TrainableGenerator(Generator):
     """A generator that learns from real movements.
 
     Subclasses implement :meth:`fit`, :meth:`save` and :meth:`load`.
+
+    Class attributes
+    ----------------
+    cheap_fit : bool
+        Fitting takes seconds, not a training run; ``deval generate-negatives``
+        then fits an unfitted generator on the ``--like`` file by itself.
     """
+
+    cheap_fit: ClassVar[bool] = False
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the generator can sample (fitted or loaded)."""
+        return True
 
     @abc.abstractmethod
     def fit(self, trajectories: Trajectories, **kwargs: Any) -> "TrainableGenerator":

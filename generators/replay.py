@@ -68,6 +68,8 @@ class ReplayBot(TrainableGenerator):
         ParamSpec("integer_pixels", True, "round interior points to whole pixels", "bool"),
     ) + recording_params(ms_timestamps=True, event_driven=True)
 
+    cheap_fit = True
+
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._library: Trajectories | None = None
@@ -78,6 +80,11 @@ class ReplayBot(TrainableGenerator):
             self.fit(load_trajectories(self.params["data"]))
 
     # ---------------------------------------------------------------- fit
+    @property
+    def is_fitted(self) -> bool:
+        """True once there are movements to replay."""
+        return self._library is not None
+
     @property
     def library(self) -> Trajectories | None:
         """The canonical library (starts at (0, 0), ends on +x), or None before fitting."""

@@ -144,10 +144,10 @@ def movement_gallery(scores: pd.DataFrame, sets: Mapping[str, Trajectories], vie
     held = v[(v["label"] == 1) & (v["setting"] == "held-out")]
     for style, part in held.groupby("style", sort=False):
         part = part.sort_values("score", kind="stable")
-        rows.append((f"{style}: hardest | easiest", pd.concat([part.head(n), part.tail(n)])))
+        rows.append((str(style), pd.concat([part.head(n), part.tail(n)])))
     humans = v[(v["label"] == 0) & (v["model"] == "all")]
     if len(humans):
-        rows.append(("humans scored most bot-like", humans.sort_values("score", kind="stable").tail(2 * n)))
+        rows.append(("humans (false alarms)", humans.sort_values("score", kind="stable").tail(2 * n)))
     if not rows:
         fig, ax = plt.subplots(figsize=(4, 1))
         ax.axis("off")
@@ -176,6 +176,7 @@ def movement_gallery(scores: pd.DataFrame, sets: Mapping[str, Trajectories], vie
             ax.set_title(f"P(bot) {p:.3f}", fontsize=7)
             if c == 0:
                 ax.set_ylabel(title, fontsize=7)
-    fig.suptitle(f"{view}: hardest (left) and easiest (right) movements of each held-out style", fontsize=9)
+    fig.suptitle(f"{view}: the {n} hardest (left) and {n} easiest (right) movements of each held-out style; "
+                 f"last row: the humans scored most bot-like", fontsize=9)
     fig.tight_layout()
     return fig

@@ -132,6 +132,9 @@ def test_what_the_protocol_measures(result):
     # jittered real movements are learnable when seen, but nothing else in training prepares for them
     assert m.loc[("raw", "movement", "held-out", "noisy"), "roc_auc"] < 0.8
     assert result.models[("raw", "all")] > 0 and len(result.models) == 8
+    table = result.table(setting="held-out")
+    assert list(table["style"]) == ["line", "minjerk", "noisy"]
+    assert table.loc[0, "roc_auc (raw)"] == m.loc[("raw", "movement", "held-out", "line"), "roc_auc"]
 
 
 def test_human_baseline_is_chance_when_people_are_exchangeable(real, styles):

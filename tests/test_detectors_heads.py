@@ -117,9 +117,9 @@ def test_sequence_heads_are_seeded(lines):
 
 
 def test_scores_do_not_depend_on_the_batch(fitted, lines):
-    _, test = lines
-    for head in ("hgb", "cnn"):
-        det = fitted[head]
+    train, test = lines
+    resampled = make_detector("logistic", view="60hz", jitter=0.2).fit(train)
+    for det in (fitted["hgb"], fitted["cnn"], resampled):
         whole = det.decision_function(test)
         alone = np.array([det.decision_function(test[i])[0] for i in (0, 7, 450)])
         np.testing.assert_allclose(alone, whole[[0, 7, 450]], rtol=1e-5, atol=1e-5)

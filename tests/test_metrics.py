@@ -147,7 +147,8 @@ def test_c2st_detects_clearly_different_sets():
 def test_c2st_mlp_probe_detects_a_nonlinear_difference():
     real = gaussian(600, 2, 6)
     fake = gaussian(600, 2, 7)
-    fake *= 1.0 / np.linalg.norm(fake, axis=1, keepdims=True)  # a ring inside the blob: not linearly separable
+    # a ring inside the blob: not linearly separable
+    fake *= 1.0 / np.linalg.norm(fake, axis=1, keepdims=True)
     fake *= 2.5
     assert c2st_test(real, fake, classifier="mlp").accuracy > 0.8
     assert c2st_test(real, fake, classifier="logistic").accuracy < 0.65
@@ -306,7 +307,8 @@ def test_median_heuristic_is_the_median_pairwise_distance():
     assert mmd_test(x, y, n_permutations=0).sigma == pytest.approx(median_heuristic(x, y))
     # subsampled and seeded on large pooled sets
     big = gaussian(3000, 4, 31)
-    assert median_heuristic(big, big, max_points=500, seed=1) == median_heuristic(big, big, max_points=500, seed=1)
+    first = median_heuristic(big, big, max_points=500, seed=1)
+    assert median_heuristic(big, big, max_points=500, seed=1) == first
     with pytest.raises(DataError, match="median pairwise distance is 0"):
         median_heuristic(np.zeros((10, 2)), np.zeros((10, 2)))
 
@@ -349,7 +351,8 @@ def test_prd_calibration_on_feature_sets():
 def test_prd_curve_settings_and_determinism():
     x, y = gaussian(600, 3, 45), gaussian(400, 3, 46, shift=0.5)
     res = prd_curve(x, y, num_clusters=10, num_runs=3, num_angles=101, seed=2)
-    assert (res.n_real_used, res.n_fake_used, res.num_clusters, res.num_runs, res.seed) == (400, 400, 10, 3, 2)
+    settings = (res.n_real_used, res.n_fake_used, res.num_clusters, res.num_runs, res.seed)
+    assert settings == (400, 400, 10, 3, 2)
     d = res.to_dict()
     assert len(d["precision_curve"]) == 101
     json.dumps(d)
@@ -380,7 +383,8 @@ def test_knn_prdc_against_itself_and_by_hand():
     res = knn_prdc(x, x, k=5)
     # each real ball holds the point itself and 4 strictly nearer neighbours (the 5th is on the border)
     assert (res.precision, res.recall, res.density, res.coverage) == (1.0, 1.0, 1.0, 1.0)
-    assert reference_prdc(x, x.copy(), 5) == {"precision": 1.0, "recall": 1.0, "density": 1.0, "coverage": 1.0}
+    ones = {"precision": 1.0, "recall": 1.0, "density": 1.0, "coverage": 1.0}
+    assert reference_prdc(x, x.copy(), 5) == ones
     # by hand, k=1: real radii 1, 1, 2, 3; fake radii 2, 7.5, 2
     real = np.array([[0.0], [1.0], [3.0], [6.0]])
     fake = np.array([[0.5], [10.0], [2.5]])

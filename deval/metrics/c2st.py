@@ -145,7 +145,9 @@ def make_probe(classifier: str, seed: int) -> Pipeline:
     elif classifier == "mlp":
         from sklearn.neural_network import MLPClassifier
 
-        model = MLPClassifier(hidden_layer_sizes=(64, 64), early_stopping=True, max_iter=200, random_state=seed)
+        model = MLPClassifier(
+            hidden_layer_sizes=(64, 64), early_stopping=True, max_iter=200, random_state=seed
+        )
     else:
         raise ConfigError(f"classifier must be one of {', '.join(CLASSIFIERS)}, got {classifier!r}")
     return make_pipeline(StandardScaler(), model)
@@ -205,7 +207,8 @@ def _merge_shared_rows(
     shared = (in_real & in_fake)[row_id]
     if not shared.any():
         return groups, 0
-    log.debug("C2ST: %d samples share their feature vector with the other set; kept in one fold", shared.sum())
+    log.debug("C2ST: %d samples share their feature vector with the other set; kept in one fold",
+              shared.sum())
     n = len(y)
     # bipartite graph: sample -> its person id, shared sample -> its row id
     base = np.arange(n) if groups is None else groups
@@ -252,7 +255,8 @@ def _cross_validate(
     for train, test in splits:
         classes = np.unique(y[train])
         if classes.size < 2:
-            raise DataError("real/fake", "a training fold holds only one class; use fewer folds or more samples")
+            raise DataError("real/fake",
+                            "a training fold holds only one class; use fewer folds or more samples")
         model = clone(probe).fit(X[train], y[train])
         p = model.predict_proba(X[test])[:, list(model.classes_).index(1)]
         proba[test] = p
@@ -341,7 +345,8 @@ def c2st_test(
     perm_p = float("nan")
     if n_permutations:
         perm_p = (1.0 + sum(a >= accuracy for a in perm_accs)) / (1.0 + n_permutations)
-    log.debug("C2ST %s: accuracy %.4f ± %.4f, AUC %.4f, p=%.3g", classifier, accuracy, accs.std(ddof=1), auc, p_value)
+    log.debug("C2ST %s: accuracy %.4f ± %.4f, AUC %.4f, p=%.3g",
+              classifier, accuracy, accs.std(ddof=1), auc, p_value)
     return C2STResult(
         accuracy=accuracy,
         accuracy_std=float(np.std(accs, ddof=1)),

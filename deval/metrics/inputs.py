@@ -47,7 +47,9 @@ def as_numpy_2d(x: Any, name: str, *, min_rows: int = 1, allow_nan: bool = False
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise DataError(name, f"expected a numeric (N, D) feature matrix, got {type(x).__name__} ({exc})") from None
+        raise DataError(
+            name, f"expected a numeric (N, D) feature matrix, got {type(x).__name__} ({exc})"
+        ) from None
     if arr.ndim != 2:
         raise DataError(name, f"expected a 2-D (N, D) feature matrix, got shape {arr.shape}")
     if arr.shape[1] == 0:

@@ -99,7 +99,8 @@ def _exact_sq_dist(a: torch.Tensor, b: torch.Tensor, max_elements: int = 2**22) 
     in the reference: not strictly inside.
     """
     step = max(1, max_elements // max(1, a.shape[0] * a.shape[1]))
-    return torch.cat([_sq_diff_sum(a[:, None, :], b[None, j:j + step, :]) for j in range(0, b.shape[0], step)], dim=1)
+    parts = [_sq_diff_sum(a[:, None, :], b[None, j:j + step, :]) for j in range(0, b.shape[0], step)]
+    return torch.cat(parts, dim=1)
 
 
 def _sq_diff_sum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -115,6 +116,9 @@ class _Blocks:
         self.f32 = torch.from_numpy(x64.astype(np.float32))
         self.sq = np.einsum("ij,ij->i", x64, x64)  # float64 |x|²
         self.sq32 = torch.from_numpy(self.sq.astype(np.float32))
+        # [z_i, 1] . [-2 z_j, |z_j|²] = |z_j|² - 2 z_i.z_j: one product, no broadcast pass
+        self.left = torch.cat([self.f32, torch.ones(len(x64), 1)], dim=1)
+        self.right = torch.cat([-2.0 * self.f32, self.sq32[:, None]], dim=1).T.contiguous()
 
     def __len__(self) -> int:
         return self.exact.shape[0]
@@ -159,10 +163,10 @@ def _kth_neighbour_sq(z: _Blocks, k: int, rows: int, tol: float) -> tuple[np.nda
     redone = 0
     buf = None
     for i0 in range(0, n, rows):
-        zb = z.f32[i0:i0 + rows]
+        zb = z.left[i0:i0 + rows]
         if buf is None or buf.shape[0] != zb.shape[0]:
             buf = torch.empty((zb.shape[0], n), dtype=torch.float32)
-        torch.addmm(z.sq32[None, :], zb, z.f32.T, alpha=-2.0, out=buf)  # d² - |z_i|²
+        torch.mm(zb, z.right, out=buf)  # d² - |z_i|²
         vals, idx = _nearest_candidates(buf, kk)
         exact_rows = z.exact[i0:i0 + zb.shape[0]]
         cand = _sq_diff_sum(exact_rows[:, None, :], z.exact[idx])  # (b, kk) float64

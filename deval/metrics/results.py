@@ -37,4 +37,5 @@ class JSONResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as a plain Python value (arrays and tuples become lists)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return {f.name: _plain(getattr(self, f.name)) for f in fields}

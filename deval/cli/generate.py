@@ -1,0 +1,187 @@
+"""``deval generate-negatives`` and ``deval list-generators``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from deval.cli.options import force_option, out_file_option, parse_key_values, quiet_option, seed_option
+
+log = logging.getLogger(__name__)
+
+#: Movements generated per call (the progress bar advances by chunks).
+CHUNK = 10_000
+
+
+def split_params(params: dict[str, Any], sources: list[str], classes: dict[str, type]) -> dict[str, dict]:
+    """Route ``--param`` values to sources.
+
+    ``source.key=value`` goes to that source; ``key=value`` to every source
+    that has a parameter ``key``.
+
+    Raises
+    ------
+    click.BadParameter
+        A prefix that is not a ``--source``, or a key that no (prefixed) source has.
+    """
+    routed: dict[str, dict] = {s: {} for s in sources}
+    for key, value in params.items():
+        if "." in key:
+            src, name = key.split(".", 1)
+            if src not in routed:
+                raise click.BadParameter(f"{key!r}: {src!r} is not one of the --source values "
+                                         f"({', '.join(sources)})", param_hint="--param")
+            routed[src][name] = value
+            continue
+        targets = [s for s in sources if any(p.name == key for p in classes[s].param_specs)]
+        if not targets:
+            raise click.BadParameter(f"no source has a parameter {key!r} (see deval list-generators)",
+                                     param_hint="--param")
+        for s in targets:
+            routed[s][key] = value
+    return routed
+
+
+def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict[str, type]) -> dict[str, str]:
+    """Route ``--checkpoint [SOURCE=]DIR`` values to trainable sources."""
+    from deval.generators import TrainableGenerator
+
+    trainable = [s for s in sources if issubclass(classes[s], TrainableGenerator)]
+    out: dict[str, str] = {}
+    for value in values:
+        src, sep, path = value.partition("=")
+        if sep and src in sources:
+            if src not in trainable:
+                raise click.BadParameter(f"{src!r} is not a trainable generator", param_hint="--checkpoint")
+            out[src] = path
+        else:
+            if len(trainable) != 1:
+                which = ", ".join(trainable) or "none"
+                raise click.BadParameter(f"{value!r}: say which source it is for (SOURCE=DIR); trainable sources: "
+                                         f"{which}", param_hint="--checkpoint")
+            out[trainable[0]] = value
+    for src, path in out.items():
+        if not Path(path).is_dir():
+            raise click.BadParameter(f"{path}: no such directory (checkpoint of {src})", param_hint="--checkpoint")
+    return out
+
+
+@click.command("generate-negatives")
+@click.option("--source", "-s", "sources", multiple=True, required=True, metavar="NAME",
+              help="Generator to draw from (repeat for a mixed file; see deval list-generators).")
+@click.option("--like", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Real trajectory file whose endpoints (and durations/point counts) the negatives follow.")
+@click.option("--n", "n", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Movements per source.")
+@click.option("--param", "-p", "params", multiple=True, metavar="[SOURCE.]KEY=VALUE",
+              help="Generator parameter, e.g. spline.n_control=2 or curvature=[0.1,0.3] (repeatable).")
+@click.option("--checkpoint", "checkpoints", multiple=True, metavar="[SOURCE=]DIR",
+              help="Directory of a fitted trainable generator, passed to its load().")
+@seed_option
+@out_file_option("Output .npz with the negatives (label 1, style = source name).")
+@quiet_option
+@force_option
+def generate_negatives(sources, like, n, params, checkpoints, seed, out, quiet, force):
+    """Generate labelled bot movements (negatives) from one or more generators.
+
+    Each source contributes --n movements; the output holds all of them with
+    the source name as `style` and label 1, in deval's native .npz format.
+
+    \b
+    Examples:
+      deval generate-negatives --source spline --like real.npz --out neg.npz
+      deval generate-negatives -s spline -s pid -s noise --n 5000 -p spline.n_control=2 -o neg.npz
+      deval generate-negatives -s replay --like real.npz -p time_stretch=[0.9,1.1] -o replayed.npz
+    """
+    from tqdm.auto import tqdm
+
+    from deval.atomic import check_writable
+    from deval.generators import TrainableGenerator, get
+    from deval.io import load_trajectories, save_trajectories
+    from deval.trajectories import Trajectories
+
+    sources = list(dict.fromkeys(sources))  # keep order, drop repeats
+    check_writable(out, force)
+    if Path(out).suffix.lower() != ".npz":
+        raise click.BadParameter(f"{out}: the output is a native .npz file; use a .npz name", param_hint="--out")
+    classes = {s: get(s) for s in sources}
+    routed = split_params(parse_key_values(params), sources, classes)
+    ckpts = split_checkpoints(checkpoints, sources, classes)
+
+    gens = {}
+    for s in sources:  # build (and validate) every generator before any heavy work
+        cls = classes[s]
+        gens[s] = cls.load(ckpts[s], **routed[s]) if s in ckpts else cls(**routed[s])
+        unfitted = isinstance(gens[s], TrainableGenerator) and not gens[s].is_fitted
+        if unfitted and not (like and cls.cheap_fit):
+            raise click.UsageError(f"{s} needs a fitted model: give --checkpoint {s}=DIR"
+                                   + (", a data parameter or --like REAL" if cls.cheap_fit else ""))
+    real = load_trajectories(like) if like else None
+    for s, gen in gens.items():
+        if isinstance(gen, TrainableGenerator) and not gen.is_fitted:
+            click.echo(f"{s}: fitting on {like}", err=True)
+            gen.fit(real)
+
+    ends = real.endpoints() if real is not None else None
+    children = np.random.SeedSequence(seed).spawn(len(sources))
+    parts = []
+    with tqdm(total=n * len(sources), unit="mov", desc="generate", disable=quiet or None, leave=False,
+              dynamic_ncols=True) as bar:
+        for s, child in zip(sources, children):
+            cond_seed, *chunk_seeds = child.spawn(1 + (n + CHUNK - 1) // CHUNK)
+            cond = ends.resample(n, seed=np.random.default_rng(cond_seed)) if ends is not None else None
+            for k, chunk_seed in enumerate(chunk_seeds):
+                lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
+                part_cond = None if cond is None else cond.take(np.arange(lo, hi))
+                parts.append(gens[s].sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed)))
+                bar.set_postfix_str(s, refresh=False)
+                bar.update(hi - lo)
+    result = Trajectories.concat(parts)
+    settings = {
+        "sources": sources, "n_per_source": n, "seed": seed, "like": like,
+        "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()} for s, g in gens.items()},
+        "checkpoints": ckpts,
+    }
+    result = Trajectories(result.x, result.y, result.t, result.offsets, result.press, result.meta, {
+        "source": "deval generate-negatives",
+        "origin": f"generators {', '.join(sources)}" + (f", endpoints like {Path(like).name}" if like else ""),
+        "params": json.dumps(settings, default=str),
+    })
+    save_trajectories(result, out, force=force)
+    _print_summary(result, sources, out)
+
+
+def _print_summary(result, sources: list[str], out: str) -> None:
+    dist = result.endpoints().distance
+    click.echo(f"{'style':<18}{'movements':>10}{'median points':>15}{'median s':>10}{'median px':>11}")
+    for s in sources:
+        m = result.style == s
+        click.echo(f"{s:<18}{int(m.sum()):>10}{np.median(result.lengths[m]):>15.0f}"
+                   f"{np.median(result.durations[m]):>10.3f}{np.median(dist[m]):>11.0f}")
+    click.echo(f"wrote {len(result)} movements ({result.n_points} points) to {out}")
+
+
+@click.command("list-generators")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_generators(as_json):
+    """List every registered generator with its description and parameters."""
+    from deval.generators import available, get
+
+    names = available()
+    if as_json:
+        click.echo(json.dumps([get(name).info() for name in names], indent=2, default=str))
+        return
+    for i, name in enumerate(names):
+        if i:
+            click.echo("")
+        cls = get(name)
+        kind = " (trainable)" if cls.info()["trainable"] else ""
+        click.echo(f"{name}{kind}: {cls.description}")
+        for spec in cls.param_specs:
+            click.echo(f"    {spec.name} = {spec.default_text()}   [{spec.allowed_text()}]")
+            click.echo(f"        {spec.help}")

@@ -1,0 +1,169 @@
+"""The two networks of the conditional WGAN-GP: a GRU generator and a dilated-convolution critic.
+
+Both work on the canonical representation of :mod:`deval.generators.diffusion.representation`:
+normalised steps ``x`` of shape ``(N, L, C)`` (``dx, dy, dt`` or the 8 rich
+channels), a boolean step mask ``(N, L)`` (True for the ``n_i - 1`` leading
+real steps of a movement of ``n_i`` points) and the goal condition
+``(N, G)`` = ``[distance_norm, cos(angle), sin(angle)(, duration_norm)]``.
+
+Padding never matters: the generator runs a packed GRU (padded steps are not
+seen in either direction) and zeroes its padded output; the critic zeroes
+padded positions after every layer and pools with the mask, so both give the
+same result for a movement whatever the padded length of its batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+__all__ = ["step_position", "GRUGenerator", "ConvCritic"]
+
+
+def step_position(mask: torch.Tensor, max_len: int) -> torch.Tensor:
+    """Two per-step position features ``(N, L, 2)``: progress ``k / (n - 1)`` and the length ``log n / log L``.
+
+    ``n`` is the number of real steps of the row; padded steps get zeros.
+    """
+    n = mask.sum(1, keepdim=True).to(torch.float32)  # (N, 1)
+    k = torch.arange(mask.shape[1], device=mask.device, dtype=torch.float32)[None, :]
+    progress = k / (n - 1).clamp(min=1)
+    length = (torch.log(n.clamp(min=1)) / math.log(max(max_len, 2))).expand_as(progress)
+    return torch.stack([progress, length], dim=-1) * mask[..., None]
+
+
+class GRUGenerator(nn.Module):
+    """Conditional sequence generator: noise per step + a per-movement latent + the goal -> normalised steps.
+
+    A goal embedding and the latent vector form the movement's context; it
+    initialises a bidirectional GRU (through a linear map) and is appended to
+    every step's input (per-step noise and position features) and output.
+
+    Parameters
+    ----------
+    channels : int
+        Output channels C.
+    goal_dim : int
+        Goal size G.
+    noise_dim, latent_dim, emb_dim, hidden, layers : int
+        Sizes (see :class:`~.config.GANModelConfig`).
+    max_len : int
+        Longest movement in steps (scales the length feature).
+    """
+
+    def __init__(self, channels: int, goal_dim: int, *, noise_dim: int = 8, latent_dim: int = 32, emb_dim: int = 64,
+                 hidden: int = 128, layers: int = 2, max_len: int = 64):
+        super().__init__()
+        self.channels, self.goal_dim = int(channels), int(goal_dim)
+        self.noise_dim, self.latent_dim = int(noise_dim), int(latent_dim)
+        self.hidden, self.layers, self.max_len = int(hidden), int(layers), int(max_len)
+        ctx = emb_dim + latent_dim
+        self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.h0 = nn.Linear(ctx, 2 * layers * hidden)
+        self.inp = nn.Linear(noise_dim + 2 + ctx, hidden)
+        self.gru = nn.GRU(hidden, hidden, layers, batch_first=True, bidirectional=True)
+        self.out = nn.Sequential(nn.Linear(2 * hidden + ctx, hidden), nn.SiLU(), nn.Linear(hidden, channels))
+
+    def draw_noise(self, n: int, length: int, generator: torch.Generator | None, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-step noise ``(n, length, noise_dim)`` and latents ``(n, latent_dim)``, drawn on the CPU (seeded) then moved."""
+        z = torch.randn(n, length, self.noise_dim, generator=generator)
+        w = torch.randn(n, self.latent_dim, generator=generator)
+        return z.to(device), w.to(device)
+
+    def forward(self, goal: torch.Tensor, mask: torch.Tensor, noise: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+        """Normalised steps ``(N, L, C)`` (0 on padded steps).
+
+        Parameters
+        ----------
+        goal : (N, G)
+        mask : (N, L) bool, at least one real step per row
+        noise : (N, L, noise_dim)
+        latent : (N, latent_dim)
+        """
+        n, length = mask.shape
+        ctx = torch.cat([self.goal_emb(goal), latent], dim=-1)  # (N, E + Z)
+        ctx_t = ctx[:, None, :].expand(n, length, ctx.shape[-1])
+        h = torch.nn.functional.silu(self.inp(torch.cat([noise, step_position(mask, self.max_len), ctx_t], dim=-1)))
+        lengths = mask.sum(1).clamp(min=1).cpu()
+        h0 = torch.tanh(self.h0(ctx)).view(n, 2 * self.layers, self.hidden).transpose(0, 1).contiguous()
+        packed = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.gru(packed, h0)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=length)
+        y = self.out(torch.cat([out, ctx_t], dim=-1))
+        return y * mask[..., None]
+
+    def generate(self, goal: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw noise (seeded by ``generator``) and run :meth:`forward`."""
+        z, w = self.draw_noise(len(goal), mask.shape[1], generator, goal.device)
+        return self(goal, mask, z, w)
+
+
+class _Block(nn.Module):
+    """Residual block: LeakyReLU, dilated conv, LeakyReLU, 1x1 conv; padded positions zeroed."""
+
+    def __init__(self, width: int, kernel: int, dilation: int):
+        super().__init__()
+        self.conv = nn.Conv1d(width, width, kernel, padding=dilation * (kernel // 2), dilation=dilation)
+        self.mix = nn.Conv1d(width, width, 1)
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, h: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return h + self.mix(self.act(self.conv(self.act(h)) * m)) * m
+
+
+class ConvCritic(nn.Module):
+    """Conditional WGAN critic over normalised steps, the integrated path and the goal.
+
+    Besides the normalised steps, every position sees the canonical path up to
+    that step (the cumulative sum of the de-normalised ``dx, dy`` divided by
+    ``path_scale``) and its position features; the head sees masked mean and
+    max pooling of the features, the path's end point and a goal embedding,
+    plus a projection term ``<W e(goal), pooled>`` (Miyato & Koyama 2018).
+
+    Parameters
+    ----------
+    channels, goal_dim : int
+        Input channels C and goal size G.
+    mean, std : sequence of float, length C
+        The normaliser's statistics (to integrate the path).
+    path_scale : float
+        Divides the integrated path (1 when movements are scaled to unit distance).
+    emb_dim, width, blocks, kernel : int
+        Sizes; block ``i`` has dilation ``2**i``.
+    max_len : int
+        Longest movement in steps.
+    """
+
+    def __init__(self, channels: int, goal_dim: int, *, mean, std, path_scale: float = 1.0, emb_dim: int = 64,
+                 width: int = 96, blocks: int = 4, kernel: int = 5, max_len: int = 64):
+        super().__init__()
+        self.max_len = int(max_len)
+        self.register_buffer("xy_mean", torch.as_tensor(list(mean)[:2], dtype=torch.float32))
+        self.register_buffer("xy_std", torch.as_tensor(list(std)[:2], dtype=torch.float32))
+        self.register_buffer("path_scale", torch.tensor(float(path_scale)))
+        self.stem = nn.Conv1d(channels + 4, width, kernel, padding=kernel // 2)
+        self.blocks = nn.ModuleList(_Block(width, kernel, 2 ** i) for i in range(blocks))
+        self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.LeakyReLU(0.2), nn.Linear(emb_dim, emb_dim))
+        self.head = nn.Sequential(nn.Linear(2 * width + emb_dim + 2, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+        self.proj = nn.Linear(emb_dim, 2 * width, bias=False)
+
+    def forward(self, x: torch.Tensor, goal: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Critic scores ``(N,)`` (higher = more real) of steps ``x`` (N, L, C) for ``goal`` (N, G)."""
+        m = mask[..., None].to(x.dtype)  # (N, L, 1)
+        xy = (x[..., :2] * self.xy_std + self.xy_mean) * m
+        path = torch.cumsum(xy, dim=1) / self.path_scale * m
+        feats = torch.cat([x * m, path, step_position(mask, self.max_len)], dim=-1).transpose(1, 2)  # (N, C+4, L)
+        mt = m.transpose(1, 2)  # (N, 1, L)
+        h = self.stem(feats) * mt
+        for blk in self.blocks:
+            h = blk(h, mt)
+        count = mt.sum(-1).clamp(min=1)
+        mean = h.sum(-1) / count
+        mx = h.masked_fill(mt == 0, -1e4).amax(-1)
+        pooled = torch.cat([mean, mx], dim=-1)  # (N, 2W)
+        end = xy.sum(1) / self.path_scale  # end point of the path (padded steps add 0)
+        e = self.goal_emb(goal)
+        return self.head(torch.cat([pooled, e, end], dim=-1)).squeeze(-1) + (self.proj(e) * pooled).sum(-1)

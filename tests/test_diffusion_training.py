@@ -1,0 +1,163 @@
+"""Training the diffusion generator end to end (smoke preset) and sampling from its checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from deval.cli.main import cli
+from deval.errors import CheckpointError
+from deval.generators import registry
+from deval.trajectories import Endpoints
+
+from test_diffusion_representation import _movements
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run much faster on one thread on a shared 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def diffusion_registered():
+    """Make sure "diffusion" resolves in the registry (BUILTINS entry or explicit registration)."""
+    from deval.generators.diffusion.generator import DiffusionGenerator
+
+    added = False
+    try:
+        registry.get("diffusion")
+    except Exception:
+        registry.register("diffusion", DiffusionGenerator)
+        added = True
+    yield
+    if added:
+        registry.unregister("diffusion")
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "real.npz"
+    _movements(240, seed=3).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data_file):
+    out = tmp_path_factory.mktemp("run") / "smoke"
+    res = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out", str(out),
+                                   "--preset", "smoke", "--seed", "0", "-q", "train.val_samples=40"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    return out, summary
+
+
+def test_smoke_preset_overfits_one_batch(trained):
+    out, summary = trained
+    start, end = summary["fixed_batch_loss"]
+    assert start / end >= 10, f"single-batch loss fell only {start / end:.1f}x ({start:.4f} -> {end:.4f})"
+    assert summary["steps"] == 400
+
+
+def test_run_directory_contents(trained):
+    out, _ = trained
+    for sub in ("best", "final"):
+        for f in ("model.pt", "config.json", "normalizer.json", "encoder.json"):
+            assert (out / sub / f).is_file()
+        state = torch.load(out / sub / "model.pt", weights_only=True)
+        assert all(isinstance(v, torch.Tensor) for v in state.values())
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 1
+    for key in ("step", "train_loss", "val_loss", "c2st_acc", "mmd2", "prd_precision", "prd_recall",
+                "goal_distance_err_rel", "goal_angle_err_deg"):
+        assert key in lines[0]
+    split = json.loads((out / "split.json").read_text())
+    assert split["how"] == "user" and split["fraction"] == 0.15 and split["seed"] == 0
+    assert len(split["val_users"]) == 1  # ceil(0.15 * 5 users)
+    norm = json.loads((out / "best" / "normalizer.json").read_text())
+    assert norm["channels"] == ["dx", "dy", "dt"]
+
+
+def test_existing_output_needs_force(trained, data_file):
+    out, _ = trained
+    res = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out", str(out),
+                                   "--preset", "smoke", "-q"])
+    assert res.exit_code == 1 and "already exists" in res.output
+
+
+def test_resume_continues_the_run(trained, data_file, tmp_path):
+    import shutil
+
+    out, _ = trained
+    run = tmp_path / "resumed"
+    shutil.copytree(out, run)
+    res = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out", str(run),
+                                   "--resume", "--steps", "410", "-q"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["steps"] == 410
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in lines] == [400, 410]
+
+
+def test_bad_cli_input(data_file, tmp_path):
+    r = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out",
+                                 str(tmp_path / "x"), "--preset", "tiny"])
+    assert r.exit_code == 1 and "preset" in r.output
+    r = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out",
+                                 str(tmp_path / "y"), "train.lr=abc"])
+    assert r.exit_code == 1 and "train.lr" in r.output
+    r = CliRunner().invoke(cli, ["train-generator", "spline", "--data", str(data_file), "--out", str(tmp_path / "z")])
+    assert r.exit_code == 1 and "cannot be trained" in r.output
+
+
+def test_generator_from_checkpoint(trained, data_file):
+    from deval.generators.diffusion.generator import DiffusionGenerator
+    from deval.io import load_trajectories
+
+    out, _ = trained
+    real = load_trajectories(data_file)[:60]
+    gen = registry.get("diffusion").load(out, steps=5)
+    cond = real.endpoints()
+    a = gen.sample(60, cond=cond, seed=7)
+    b = gen.sample(60, cond=cond, seed=7)
+    c = gen.sample(60, cond=cond, seed=8)
+    a.validate()
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+    np.testing.assert_array_equal(a.end, cond.end)
+    np.testing.assert_array_equal(a.start, cond.start)
+    np.testing.assert_array_equal(a.lengths, cond.n_points)
+    assert (a.style == "diffusion").all() and (a.label == 1).all()
+    assert {"uncorrected_end_x", "uncorrected_end_y"} <= set(a.meta.columns)
+    free = gen.sample(20, seed=0)  # endpoints drawn from the training movements
+    free.validate()
+    guided = DiffusionGenerator.load(out, steps=4, sampler="ddim", cfg_scale=2.0).sample(10, cond=cond.take(range(10)), seed=0)
+    np.testing.assert_array_equal(guided.end, cond.end[:10])
+    raw = gen.generate_diffusion_samples(12, 10, seed=3)
+    assert raw.shape == (12, 10, 3) and raw.dtype == torch.float32 and torch.isfinite(raw).all()
+    torch.testing.assert_close(raw, gen.generate_diffusion_samples(12, 10, seed=3))
+    raw_c = gen.generate_diffusion_samples(2, 16, cond=Endpoints([[0, 0], [5, 5]], [[300, 0], [5, 400]]), steps=3)
+    assert raw_c.shape == (2, 16, 3)
+
+
+def test_module_level_api_and_missing_checkpoint(trained, monkeypatch):
+    import deval.generators.diffusion as D
+
+    out, _ = trained
+    D.set_default_checkpoint(None)
+    monkeypatch.delenv("DEVAL_DIFFUSION_CHECKPOINT", raising=False)
+    with pytest.raises(CheckpointError, match="train-generator"):
+        D.generate_diffusion_samples(4, 8)
+    monkeypatch.setenv("DEVAL_DIFFUSION_CHECKPOINT", str(out))
+    x = D.generate_diffusion_samples(4, 8, steps=3, seed=0)
+    assert x.shape == (4, 8, 3)
+    D.set_default_checkpoint(None)
+    with pytest.raises(CheckpointError, match="train-generator"):
+        registry.get("diffusion")().sample(3, seed=0)

@@ -1,0 +1,438 @@
+"""Generators: a shared contract test for every generator, plus what each style does.
+
+A new generator gets the whole contract by subclassing :class:`GeneratorContract`
+and naming its class and configuration (like diffusers' scheduler tests)::
+
+    class TestMyBot(GeneratorContract):
+        generator_class = MyBot
+        config = {"speed": (500.0, 900.0)}
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from deval.canonical import canonicalize
+from deval.errors import ConfigError, DataError
+from deval.generators import Generator, TrainableGenerator, get
+from deval.generators.minimum_jerk import MinimumJerkBot, minimum_jerk_profile, via_point_coefficients
+from deval.generators.noise import NoiseBot
+from deval.generators.pid import PIDBot
+from deval.generators.replay import ReplayBot
+from deval.generators.sigma_lognormal import SigmaLognormalBot, arc_displacement, lognormal_fraction
+from deval.generators.spline import SplineBot
+from deval.trajectories import Endpoints, Trajectories
+
+EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "third_party_generator"
+
+
+def random_endpoints(n: int, seed: int = 0, integer: bool = False) -> Endpoints:
+    """Endpoints on a 1920x1080 screen with log-normal distances, optionally fractional pixels."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform([50, 50], [1870, 1030], size=(n, 2))
+    ang = rng.uniform(-math.pi, math.pi, n)
+    dist = np.clip(450 * np.exp(0.8 * rng.standard_normal(n)), 5, 1500)
+    end = start + dist[:, None] * np.column_stack([np.cos(ang), np.sin(ang)])
+    if integer:
+        start, end = np.rint(start), np.rint(end)
+    duration = rng.uniform(0.3, 1.5, n)
+    n_points = rng.integers(12, 80, n)
+    return Endpoints(start, end, duration, n_points)
+
+
+def inner_steps(traj: Trajectories) -> np.ndarray:
+    """Boolean mask over np.diff(points): steps inside a movement."""
+    inner = np.ones(max(traj.n_points - 1, 0), dtype=bool)
+    inner[traj.offsets[1:-1] - 1] = False
+    return inner
+
+
+class GeneratorContract:
+    """What every generator must do. Subclasses set ``generator_class`` and ``config``."""
+
+    generator_class: ClassVar[type[Generator]]
+    config: ClassVar[dict[str, Any]] = {}
+    n: ClassVar[int] = 64
+
+    def make(self, **overrides: Any) -> Generator:
+        return self.generator_class(**{**self.config, **overrides})
+
+    @pytest.fixture
+    def gen(self) -> Generator:
+        return self.make()
+
+    # ------------------------------------------------------------ contract
+    def test_hits_endpoints_exactly(self, gen):
+        cond = random_endpoints(self.n, seed=1)  # fractional pixels on purpose
+        traj = gen.sample(self.n, cond=cond, seed=0)
+        assert len(traj) == self.n
+        np.testing.assert_allclose(traj.start, cond.start, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(traj.end, cond.end, rtol=0, atol=1e-6)
+
+    def test_time_starts_at_zero_and_strictly_increases(self, gen):
+        traj = gen.sample(self.n, seed=2)
+        assert np.all(traj.t[traj.first_index] == 0.0)
+        assert np.all(np.diff(traj.t)[inner_steps(traj)] > 0)
+        assert np.all(traj.lengths >= 2)
+        traj.validate()
+
+    def test_values_are_finite(self, gen):
+        traj = gen.sample(self.n, cond=random_endpoints(self.n, seed=3), seed=3)
+        for arr in (traj.x, traj.y, traj.t):
+            assert np.isfinite(arr).all()
+
+    def test_sampling_interval_is_realistic(self, gen):
+        traj = gen.sample(200, seed=4)
+        dt = np.diff(traj.t)[inner_steps(traj)]
+        assert 0.004 <= np.median(dt) <= 0.050
+        assert 0.05 <= np.median(traj.durations) <= 5.0
+
+    def test_same_seed_same_output(self, gen):
+        cond = random_endpoints(self.n, seed=5)
+        a = gen.sample(self.n, cond=cond, seed=123)
+        b = self.make().sample(self.n, cond=cond, seed=123)
+        for name in ("x", "y", "t", "offsets"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        c, d = gen.sample(self.n, seed=7), gen.sample(self.n, seed=7)  # own endpoints too
+        np.testing.assert_array_equal(c.x, d.x)
+
+    def test_different_seeds_differ(self, gen):
+        cond = random_endpoints(self.n, seed=6)
+        a = gen.sample(self.n, cond=cond, seed=1)
+        b = gen.sample(self.n, cond=cond, seed=2)
+        assert a.n_points != b.n_points or not np.array_equal(a.x, b.x) or not np.array_equal(a.t, b.t)
+
+    def test_labelled_as_bot_with_its_style(self, gen):
+        traj = gen.sample(10, seed=0)
+        assert (traj.label == 1).all()
+        assert (traj.style == self.generator_class.name).all()
+
+    def test_cond_with_one_movement_and_many(self, gen):
+        one = random_endpoints(1, seed=8)
+        traj = gen.sample(1, cond=one, seed=0)
+        assert len(traj) == 1
+        np.testing.assert_allclose(traj.end, one.end, atol=1e-6, rtol=0)
+        many = random_endpoints(3000, seed=9, integer=True)
+        traj = gen.sample(3000, cond=many, seed=0)
+        np.testing.assert_allclose(traj.start, many.start, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(traj.end, many.end, atol=1e-6, rtol=0)
+        traj.validate()
+
+    def test_own_endpoints_are_plausible(self, gen):
+        traj = gen.sample(500, seed=10)
+        for pts in (traj.start, traj.end):
+            assert (pts >= 0).all() and (pts[:, 0] <= 1920).all() and (pts[:, 1] <= 1080).all()
+        assert 250 <= np.median(traj.endpoints().distance) <= 700
+
+    def test_zero_and_tiny_distances(self, gen):
+        start = np.array([[100.0, 100.0], [500.5, 300.25], [10.0, 10.0]])
+        end = start + np.array([[0.0, 0.0], [0.4, -0.3], [3.0, 0.0]])
+        traj = gen.sample(3, cond=Endpoints(start, end), seed=0)
+        traj.validate()
+        np.testing.assert_allclose(traj.end, end, atol=1e-6, rtol=0)
+
+    def test_zero_movements(self, gen):
+        traj = gen.sample(0, seed=0)
+        assert len(traj) == 0
+
+    def test_cond_must_match_n(self, gen):
+        with pytest.raises(ConfigError, match="3 endpoints for n=4"):
+            gen.sample(4, cond=random_endpoints(3), seed=0)
+        with pytest.raises(ConfigError, match="non-negative"):
+            gen.sample(-1)
+
+    def test_unknown_parameter_is_rejected(self):
+        with pytest.raises(ConfigError, match="unknown parameter 'no_such_param'"):
+            self.make(no_such_param=1)
+
+    def test_out_of_range_parameters_are_rejected(self):
+        """Every bounded parameter refuses a value beyond its bounds, naming itself."""
+        for spec in self.generator_class.param_specs:
+            bad = []
+            if spec.high is not None:
+                bad.append(spec.high + abs(spec.high) + 1)
+            if spec.low is not None:
+                bad.append(spec.low - abs(spec.low) - 1)
+            if spec.kind == "choice":
+                bad.append("not-a-choice")
+            if spec.kind == "bool":
+                bad.append("yes")
+            for value in bad:
+                with pytest.raises(ConfigError, match=f"'{spec.name}'"):
+                    self.make(**{spec.name: value})
+
+    def test_describe_lists_every_parameter(self):
+        text = self.generator_class.describe()
+        assert text.startswith(f"{self.generator_class.name}: ")
+        for spec in self.generator_class.param_specs:
+            assert spec.name in text
+
+
+class DurationContract:
+    """Scripted bots follow durations given with the endpoints when ``use_duration`` is set."""
+
+    def test_use_duration_follows_requested_durations(self):
+        cond = random_endpoints(400, seed=11)
+        traj = self.make(use_duration=True).sample(400, cond=cond, seed=0)
+        ratio = traj.durations / cond.duration
+        assert 0.75 <= np.median(ratio) <= 1.3
+        assert np.corrcoef(traj.durations, cond.duration)[0, 1] > 0.8
+        free = self.make().sample(400, cond=cond, seed=0)
+        assert np.corrcoef(free.durations, cond.duration)[0, 1] < 0.5  # its own timing otherwise
+
+
+# ---------------------------------------------------------------- per style
+class TestNoiseBot(GeneratorContract, DurationContract):
+    generator_class = NoiseBot
+
+    def test_without_noise_the_path_is_the_straight_line_at_constant_speed(self):
+        bot = NoiseBot(point_noise=0.0, drift=0.0, jitter=0.0, drop=0.0, dwell_start=0, dwell_end=0,
+                       integer_pixels=False, speed=1000.0, rate_hz=100.0, min_duration=0.001)
+        cond = Endpoints([[0.0, 0.0]], [[300.0, 400.0]])
+        m = bot.sample(1, cond=cond, seed=0).movement(0)
+        np.testing.assert_allclose(m[:, 1] / 400.0, m[:, 0] / 300.0, atol=1e-12)  # on the line
+        np.testing.assert_allclose(np.diff(m[:, 2]), 0.01, rtol=1e-9)  # metronome at 100 Hz
+        np.testing.assert_allclose(m[-1, 2], 0.5, rtol=1e-9)  # 500 px at 1000 px/s
+        np.testing.assert_allclose(np.hypot(*np.diff(m[:, :2], axis=0).T), 10.0, rtol=1e-9)
+
+    def test_noise_scales_the_deviation(self):
+        cond = random_endpoints(300, seed=1)
+        lateral = {}
+        for sd in (0.5, 5.0):
+            traj = NoiseBot(point_noise=sd, drift=0.0, integer_pixels=False).sample(300, cond=cond, seed=0)
+            canon, _ = canonicalize(traj)
+            lateral[sd] = np.std(canon.y)
+        assert 6 < lateral[5.0] / lateral[0.5] < 14
+
+
+class TestSplineBot(GeneratorContract, DurationContract):
+    generator_class = SplineBot
+
+    def test_zero_curvature_is_straight(self):
+        bot = SplineBot(curvature=0.0, point_noise=0.0, integer_pixels=False)
+        canon, _ = canonicalize(bot.sample(50, seed=0))
+        assert np.abs(canon.y).max() < 1e-9
+
+    def test_curvature_bends_the_path(self):
+        cond = random_endpoints(300, seed=2)
+        dev = []
+        for c in ((0.02, 0.05), (0.3, 0.4)):
+            canon, _ = canonicalize(SplineBot(curvature=c, point_noise=0.0).sample(300, cond=cond, seed=0))
+            dev.append(np.median(np.abs(canon.y)))
+        assert dev[1] > 4 * dev[0]
+
+    @pytest.mark.parametrize("curve", ["bezier", "catmull-rom"])
+    def test_curves_pass_their_ends_and_easing_sets_the_speed_profile(self, curve):
+        bot = SplineBot(curve=curve, easing="smoothstep", point_noise=0.0, integer_pixels=False, jitter=0.0,
+                        drop=0.0, dwell_start=0, dwell_end=0, rate_hz=1000.0, curvature=0.0)
+        m = bot.sample(1, cond=Endpoints([[0.0, 0.0]], [[600.0, 0.0]]), seed=0).movement(0)
+        s = m[:, 2] / m[-1, 2]
+        if curve == "bezier":  # a straight Bezier with evenly spread control points is not arc-length linear,
+            assert m[0, 0] == 0 and m[-1, 0] == 600  # but it does start and end on its ends
+        else:  # straight Catmull-Rom through evenly spaced points: x follows the easing closely
+            assert np.all(np.diff(m[:, 0]) >= -1e-9)
+        speed = np.diff(m[:, 0]) / np.diff(m[:, 2])
+        assert speed[:5].mean() < 0.2 * speed.max() and speed[-5:].mean() < 0.2 * speed.max()  # eased
+
+
+class TestPIDBot(GeneratorContract, DurationContract):
+    generator_class = PIDBot
+
+    def _along(self, **params):
+        cond = Endpoints(np.zeros((200, 2)), np.tile([[400.0, 0.0]], (200, 1)))
+        base = dict(force_noise=0.0, integer_pixels=False, ki_ratio=0.0, dwell_start=0, dwell_end=0)
+        traj = PIDBot(**{**base, **params}).sample(200, cond=cond, seed=0)
+        peak = np.maximum.reduceat(traj.x, traj.first_index)
+        return traj, peak
+
+    def test_underdamped_loops_overshoot_and_overdamped_do_not(self):
+        _, peak = self._along(zeta=0.2, omega=10.0)
+        assert np.all(peak > 420)  # overshoots by > 5 %
+        _, peak = self._along(zeta=1.5, omega=10.0)
+        assert np.all(peak <= 400 + 1e-6)
+
+    def test_low_damping_oscillates_longer(self):
+        fast, _ = self._along(zeta=0.9, omega=12.0)
+        slow, _ = self._along(zeta=0.25, omega=12.0)
+        assert np.median(slow.durations) > 1.5 * np.median(fast.durations)
+
+    def test_settles_and_snaps_to_the_target(self):
+        traj, _ = self._along(zeta=0.7, omega=12.0, settle_px=1.0)
+        before_last = traj.x[traj.last_index - 1]
+        assert np.all(np.abs(before_last - 400) < 3)  # already close when it stopped
+        assert np.all(traj.x[traj.last_index] == 400)
+
+
+class TestMinimumJerkBot(GeneratorContract, DurationContract):
+    generator_class = MinimumJerkBot
+
+    def test_single_reach_is_the_flash_hogan_polynomial(self):
+        bot = MinimumJerkBot(corrections=0, via_prob=0.0, integer_pixels=False, jitter=0.0, drop=0.0,
+                             dwell_start=0, dwell_end=0, rate_hz=500.0, fitts_a=0.5, fitts_b=0.0)
+        m = bot.sample(1, cond=Endpoints([[0.0, 0.0]], [[500.0, 0.0]]), seed=0).movement(0)
+        tau = m[:, 2] / 0.5
+        np.testing.assert_allclose(m[:, 0], 500 * (10 * tau ** 3 - 15 * tau ** 4 + 6 * tau ** 5), atol=1e-9)
+        speed = np.diff(m[:, 0]) / np.diff(m[:, 2])
+        assert abs(m[np.argmax(speed), 2] - 0.25) < 0.005  # symmetric bell: peak at mid-movement
+        np.testing.assert_allclose(speed.max(), 1.875 * 500 / 0.5, rtol=1e-3)  # peak = 15/8 D/T
+
+    def test_via_point_solution_meets_its_conditions(self):
+        rng = np.random.default_rng(0)
+        target = rng.uniform(100, 800, (50, 2))
+        via = target * rng.uniform(0.3, 0.7, (50, 1)) + rng.normal(0, 80, (50, 2))
+        tau1 = rng.uniform(0.3, 0.7, 50)
+        c = via_point_coefficients(target, via, tau1)
+
+        def x(tau, d=0):
+            p = np.polynomial.polynomial
+            out = np.zeros((50, 2))
+            for i in range(50):
+                for ax in range(2):
+                    poly = np.array([0, 0, 0, *c[i, :3, ax]])
+                    plus = np.zeros(6)
+                    plus[5] = c[i, 3, ax]
+                    val = p.polyval(tau, p.polyder(poly, d))
+                    shift = tau - tau1[i]
+                    if shift > 0:
+                        val += p.polyval(shift, p.polyder(plus, d))
+                    out[i, ax] = val
+            return out
+
+        np.testing.assert_allclose(x(1.0), target, atol=1e-8)
+        np.testing.assert_allclose(x(1.0, 1), 0, atol=1e-7)
+        np.testing.assert_allclose(x(1.0, 2), 0, atol=1e-6)
+        got_via = np.array([[np.polynomial.polynomial.polyval(tau1[i], [0, 0, 0, *c[i, :3, ax]]) for ax in range(2)]
+                            for i in range(50)])
+        np.testing.assert_allclose(got_via, via, atol=1e-8)
+
+    def test_via_point_on_the_straight_path_needs_no_extra_term(self):
+        target = np.array([[400.0, 0.0]])
+        tau1 = np.array([0.4])
+        via = minimum_jerk_profile(tau1)[:, None] * target
+        c = via_point_coefficients(target, via, tau1)
+        np.testing.assert_allclose(c[0, :, 0], [4000.0, -6000.0, 2400.0, 0.0], atol=1e-7)
+
+    def test_corrections_add_speed_peaks(self):
+        cond = random_endpoints(300, seed=3)
+        one = MinimumJerkBot(corrections=0, via_prob=0.0).sample(300, cond=cond, seed=0)
+        more = MinimumJerkBot(corrections=2, gain=(0.7, 0.8), correction_onset=(1.0, 1.0)).sample(300, cond=cond, seed=0)
+        assert np.median(more.durations) > np.median(one.durations) + 0.2
+
+
+class TestSigmaLognormalBot(GeneratorContract, DurationContract):
+    generator_class = SigmaLognormalBot
+
+    def test_one_straight_stroke_has_a_lognormal_speed_profile(self):
+        mu, sigma = -1.2, 0.3
+        bot = SigmaLognormalBot(strokes=1, mu=mu, mu_slope=0.0, sigma=sigma, curvature=1e-3, drift_px=0.0,
+                                poll_hz=None, jitter=0.0, drop=0.0, dwell_start=0, dwell_end=0, rate_hz=2000.0,
+                                integer_pixels=False, ms_timestamps=False, event_driven=False)
+        m = bot.sample(1, cond=Endpoints([[0.0, 0.0]], [[450.0, 0.0]]), seed=0).movement(0)
+        speed = np.hypot(*np.diff(m[:, :2], axis=0).T) / np.diff(m[:, 2])
+        t_mid = 0.5 * (m[1:, 2] + m[:-1, 2])
+        assert abs(t_mid[np.argmax(speed)] - math.exp(mu - sigma ** 2)) < 2e-3  # mode of the lognormal
+        # and the whole profile: D * lognormal pdf, normalised to the end of the movement
+        pdf = np.exp(-(np.log(t_mid) - mu) ** 2 / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi) * t_mid)
+        f_end = lognormal_fraction(np.array([m[-1, 2]]), np.zeros(1), np.array([mu]), np.array([sigma]))[0]
+        np.testing.assert_allclose(speed, 450 * pdf / f_end, rtol=2e-2, atol=1.0)
+
+    def test_arc_geometry(self):
+        chord = np.array([[300.0, 0.0], [0.0, 100.0]])
+        delta = np.array([math.pi / 2, -0.5])
+        length, theta_s, _ = arc_displacement(chord, delta)
+        # a quarter circle with chord 300 has radius 300 / sqrt(2) and length pi/2 * r
+        np.testing.assert_allclose(length[0], math.pi / 2 * 300 / math.sqrt(2))
+        np.testing.assert_allclose(theta_s, [-math.pi / 4, math.pi / 2 + 0.25])
+
+    def test_recorder_gives_whole_milliseconds_and_few_repeats(self):
+        traj = SigmaLognormalBot().sample(300, seed=0)
+        np.testing.assert_allclose(traj.t * 1000, np.round(traj.t * 1000), atol=1e-6)
+        steps = np.hypot(np.diff(traj.x), np.diff(traj.y))[inner_steps(traj)]
+        last_step = np.zeros(len(steps), dtype=bool)
+        idx = np.cumsum(traj.lengths - 1) - 1
+        last_step[idx] = True
+        assert np.all(steps[~last_step] > 0)  # move events only; the click may repeat the last position
+
+
+@pytest.fixture(scope="module")
+def replay_library(tmp_path_factory) -> Path:
+    """A small 'real' file to replay (sigma-lognormal movements relabelled as human)."""
+    traj = SigmaLognormalBot().sample(300, seed=42).with_meta(style="human", label=0)
+    path = tmp_path_factory.mktemp("replay") / "real.npz"
+    traj.save(path)
+    return path
+
+
+class TestReplayBot(GeneratorContract, DurationContract):
+    generator_class = ReplayBot
+
+    @pytest.fixture(autouse=True)
+    def _library(self, replay_library):
+        self.config = {"data": str(replay_library)}
+
+    def test_replays_the_shape_of_a_library_movement(self, replay_library):
+        bot = ReplayBot(data=str(replay_library), time_stretch=1.0, noise=0.0, mirror_prob=0.0,
+                        integer_pixels=False, ms_timestamps=False, event_driven=False, candidates=1)
+        lib = bot.library
+        cond = Endpoints([[100.0, 900.0]], [[100.0, 900.0 - 2 * lib.x[lib.last_index[150]]]])  # twice #150, upwards
+        out = bot.sample(1, cond=cond, seed=0)
+        canon, _ = canonicalize(out)
+        src = lib[150]
+        np.testing.assert_allclose(canon.x, 2 * src.x, atol=1e-9)
+        np.testing.assert_allclose(canon.y, 2 * src.y, atol=1e-9)
+        np.testing.assert_allclose(out.t, src.t)
+
+    def test_time_stretch_and_mirror(self, replay_library):
+        bot = ReplayBot(data=str(replay_library), time_stretch=2.0, noise=0.0, mirror_prob=1.0, candidates=1,
+                        integer_pixels=False, ms_timestamps=False, event_driven=False)
+        lib = bot.library
+        cond = Endpoints([[0.0, 0.0]], [[lib.x[lib.last_index[10]], 0.0]])
+        out = bot.sample(1, cond=cond, seed=0)
+        np.testing.assert_allclose(out.t, 2 * lib[10].t)
+        np.testing.assert_allclose(out.y, -lib[10].y, atol=1e-9)
+
+    def test_needs_data(self):
+        bot = ReplayBot()
+        assert not bot.is_fitted
+        with pytest.raises(ConfigError, match="no movements to replay"):
+            bot.sample(3, seed=0)
+        with pytest.raises(DataError):
+            ReplayBot(data="/nonexistent/real.npz")
+
+    def test_save_load_roundtrip(self, replay_library, tmp_path):
+        bot = ReplayBot(data=str(replay_library), noise=(0.0, 0.5))
+        bot.save(tmp_path / "ckpt")
+        again = ReplayBot.load(tmp_path / "ckpt")
+        assert isinstance(again, TrainableGenerator) and again.params == bot.params
+        cond = random_endpoints(20, seed=0)
+        np.testing.assert_array_equal(bot.sample(20, cond=cond, seed=3).x, again.sample(20, cond=cond, seed=3).x)
+        changed = ReplayBot.load(tmp_path / "ckpt", noise=0.0)
+        assert changed.params["noise"] == (0.0, 0.0)
+        from deval.errors import CheckpointError
+
+        with pytest.raises(CheckpointError, match="not a replay checkpoint"):
+            ReplayBot.load(tmp_path)
+
+
+class TestExamplePluginZigZag(GeneratorContract):
+    """The third-party example gets the same contract through its public API."""
+
+    @pytest.fixture(autouse=True)
+    def _plugin(self, monkeypatch):
+        monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN))
+        from deval_example_plugin import ZigZagBot
+
+        type(self).generator_class = ZigZagBot
+
+    generator_class = None  # set by the fixture
+
+
+def test_builtin_names_resolve_to_their_classes():
+    assert get("noise") is NoiseBot and get("spline") is SplineBot and get("pid") is PIDBot
+    assert get("minimum-jerk") is MinimumJerkBot and get("sigma-lognormal") is SigmaLognormalBot
+    assert get("replay") is ReplayBot
