@@ -72,7 +72,11 @@ def draw_endpoints(
         if todo.size == 0:
             break
         angle[todo] = rng.uniform(-math.pi, math.pi, todo.size)
-    end = np.clip(end, lo, hi)  # the rare leftovers are pulled onto the screen
+    if todo.size:  # rare leftovers: head for the screen centre, stopping at the edge
+        centre = (lo + hi) / 2.0
+        angle[todo] = np.arctan2(centre[1] - start[todo, 1], centre[0] - start[todo, 0])
+        end[todo] = start[todo] + dist[todo, None] * np.column_stack([np.cos(angle[todo]), np.sin(angle[todo])])
+    end = np.clip(end, lo, hi)
     end = np.rint(end)
     same = (end == start).all(axis=1)
     end[same, 0] = np.where(start[same, 0] + min_distance <= hi[0], start[same, 0] + min_distance,

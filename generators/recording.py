@@ -69,16 +69,21 @@ def record(
         return index, x, y, t
     if ms_timestamps:
         t = np.round(t / MS) * MS
-    interior = (index.pos > 0) & ~index.is_last()
-    drop = np.zeros(index.n_points, dtype=bool)
-    prev = np.arange(index.n_points) - 1
-    if ms_timestamps:
-        drop |= interior & (t <= t[prev])
-    if event_driven:
-        drop |= interior & (x == x[prev]) & (y == y[prev])
-    keep = ~drop
-    out = index.select(keep)
-    x, y, t = x[keep], y[keep], t[keep]
+    # Drop still samples, then samples in an already used millisecond, and again until nothing changes:
+    # each pass compares a point with the one kept before it (runs collapse onto their first point).
+    while True:
+        interior = (index.pos > 0) & ~index.is_last()
+        prev = np.arange(index.n_points) - 1
+        drop = np.zeros(index.n_points, dtype=bool)
+        if event_driven:
+            drop = interior & (x == x[prev]) & (y == y[prev])
+        if ms_timestamps and not drop.any():
+            drop = interior & (t <= t[prev])
+        if not drop.any():
+            break
+        keep = ~drop
+        index, x, y, t = index.select(keep), x[keep], y[keep], t[keep]
+    out = index
     # the last point is always kept; if it shares a millisecond with the kept point before it,
     # it is reported one millisecond later
     last = out.last

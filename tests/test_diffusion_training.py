@@ -63,7 +63,7 @@ def test_smoke_preset_overfits_one_batch(trained):
     out, summary = trained
     start, end = summary["fixed_batch_loss"]
     assert start / end >= 10, f"single-batch loss fell only {start / end:.1f}x ({start:.4f} -> {end:.4f})"
-    assert summary["steps"] == 400
+    assert summary["steps"] == 250
 
 
 def test_run_directory_contents(trained):
@@ -99,11 +99,11 @@ def test_resume_continues_the_run(trained, data_file, tmp_path):
     run = tmp_path / "resumed"
     shutil.copytree(out, run)
     res = CliRunner().invoke(cli, ["train-generator", "diffusion", "--data", str(data_file), "--out", str(run),
-                                   "--resume", "--steps", "410", "-q"])
+                                   "--resume", "--steps", "260", "-q"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["steps"] == 410
+    assert json.loads(res.output)["steps"] == 260
     lines = (run / "metrics.jsonl").read_text().splitlines()
-    assert [json.loads(x)["step"] for x in lines] == [400, 410]
+    assert [json.loads(x)["step"] for x in lines] == [250, 260]
 
 
 def test_bad_cli_input(data_file, tmp_path):

@@ -29,8 +29,9 @@ Protocol
 
 Probes: ``"hgb"`` (default, the gradient-boosting probe:
 ``HistGradientBoostingClassifier`` with 100 iterations, 31 leaves, early
-stopping on a 10 % validation split; 20k vs 20k x 40 features in seconds on two
-cores; handles NaN features natively), ``"logistic"`` (linear:
+stopping on a 10 % validation split; 20k vs 20k x 40 features, 5 folds: ~6
+CPU-seconds, see ``benchmarks/bench_metrics.py`` and ``n_threads``; handles NaN
+features natively), ``"logistic"`` (linear:
 ``LogisticRegression``), ``"mlp"`` (``MLPClassifier`` 64-64 with early
 stopping).
 """
@@ -275,7 +276,7 @@ def c2st_test(
     seed: int = 0,
     n_permutations: int = 0,
     max_samples: int | None = None,
-    n_threads: int | None = None,
+    n_threads: int | None = 1,
 ) -> C2STResult:
     """Classifier two-sample test of ``real`` against ``fake`` (see module docs).
 
@@ -299,10 +300,12 @@ def c2st_test(
         Cap on samples per side after balancing.
     n_threads : int, optional
         OpenMP/BLAS threads of the probe (through ``threadpoolctl``); None
-        leaves the libraries' default (all cores). On a machine whose cores
-        are busy with other work, 1 is often far faster: the gradient-boosting
+        leaves the libraries' default (all cores). The default is 1: on a
+        machine whose cores are busy with other work, the gradient-boosting
         probe's many short parallel loops otherwise wait at barriers for
-        descheduled threads. Results do not depend on it.
+        descheduled threads (measured: 292 s with 2 threads vs 9 s with 1 at
+        20k vs 20k on a loaded 2-core machine); on an idle machine 2 threads
+        gain less than 2x. Results do not depend on it.
 
     Returns
     -------

@@ -259,7 +259,7 @@ def preset(name: str) -> DiffusionConfig:
     ``smoke``
         Tiny model, one fixed batch of 16 movements, x0 prediction, no
         augmentation: the single-batch overfit check (the loss on that batch,
-        at fixed noise, must fall at least 10x in 400 steps).
+        at fixed noise, must fall at least 10x in 250 steps).
     ``small``
         The default: ~0.9 M-parameter UNet with a stride-4 stem, 64 steps,
         4000 optimiser steps of 128 movements (well under 30 min on 2 CPU cores).
@@ -278,7 +278,7 @@ def preset(name: str) -> DiffusionConfig:
         cfg.diffusion.self_condition = False
         cfg.diffusion.prediction = "sample"  # the weighted loss then measures memorisation directly
         cfg.train.batch_size = 16
-        cfg.train.steps = 400
+        cfg.train.steps = 250
         cfg.train.lr = 3e-3
         cfg.train.warmup = 10
         cfg.train.ema_decay = 0.9

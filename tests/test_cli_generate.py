@@ -1,0 +1,149 @@
+"""``deval generate-negatives`` and ``deval list-generators``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from deval.cli.main import cli
+from deval.generators.sigma_lognormal import SigmaLognormalBot
+from deval.io import load_trajectories
+
+BUILTIN_NAMES = ("noise", "spline", "pid", "minimum-jerk", "sigma-lognormal", "replay")
+
+
+@pytest.fixture(scope="module")
+def real_file(tmp_path_factory) -> Path:
+    """A small human-labelled file to take endpoints from (synthetic, so no real data is needed)."""
+    traj = SigmaLognormalBot().sample(120, seed=7).with_meta(style="human", label=0)
+    path = tmp_path_factory.mktemp("real") / "real.npz"
+    traj.save(path)
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_mixed_sources_like_a_real_file(real_file, tmp_path):
+    out = tmp_path / "neg.npz"
+    res = run("generate-negatives", "--source", "spline", "--source", "pid", "--source", "noise",
+              "--like", str(real_file), "--n", "40", "--seed", "3", "--out", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    neg = load_trajectories(out)
+    assert len(neg) == 120
+    assert dict(zip(*np.unique(neg.style, return_counts=True))) == {"noise": 40, "pid": 40, "spline": 40}
+    assert (neg.label == 1).all()
+    real = load_trajectories(real_file)
+    real_pairs = {tuple(r) for r in np.hstack([real.start, real.end])}
+    assert all(tuple(r) in real_pairs for r in np.hstack([neg.start, neg.end]))  # endpoints come from --like
+    for style in ("spline", "pid", "noise"):
+        assert f"{style} " in res.output  # summary table
+    assert "wrote 120 movements" in res.output
+    settings = json.loads(neg.attrs["params"])
+    assert settings["sources"] == ["spline", "pid", "noise"] and settings["like"] == str(real_file)
+
+
+def test_without_like_generators_draw_their_own_endpoints(tmp_path):
+    out = tmp_path / "neg.npz"
+    res = run("generate-negatives", "-s", "sigma-lognormal", "--n", "30", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert len(load_trajectories(out)) == 30
+
+
+def test_same_seed_same_file_and_different_seed_differs(tmp_path, real_file):
+    paths = []
+    for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        p = tmp_path / f"{name}.npz"
+        assert run("generate-negatives", "-s", "spline", "-s", "minimum-jerk", "--like", str(real_file), "--n", "25",
+                   "--seed", seed, "-o", str(p), "-q").exit_code == 0
+        paths.append(load_trajectories(p))
+    a, b, c = paths
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.t, b.t)
+    assert a.n_points != c.n_points or not np.array_equal(a.x, c.x)
+
+
+def test_params_route_to_sources(tmp_path):
+    out = tmp_path / "neg.npz"
+    res = run("generate-negatives", "-s", "spline", "-s", "noise", "--n", "5", "-o", str(out), "-q",
+              "-p", "spline.n_control=2", "-p", "point_noise=[0.1, 0.2]", "-p", "noise.speed=900")
+    assert res.exit_code == 0, res.output
+    params = json.loads(load_trajectories(out).attrs["params"])["params"]
+    assert params["spline"]["n_control"] == [2, 2]
+    assert params["spline"]["point_noise"] == [0.1, 0.2] and params["noise"]["point_noise"] == [0.1, 0.2]
+    assert params["noise"]["speed"] == [900.0, 900.0] and params["spline"]["fitts_a"] == [0.1, 0.3]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-p", "no_such=1"], "no source has a parameter 'no_such'"),
+        (["-p", "pid.n_control=2"], "'pid' is not one of the --source values"),
+        (["-p", "spline.curvature=9"], "parameter 'curvature' must be within [0, 2], got 9"),
+        (["-p", "spline.curve=wobbly"], "parameter 'curve' must be one of"),
+        (["-p", "nonsense"], "is not key=value"),
+    ],
+)
+def test_bad_params_give_one_line_errors(tmp_path, extra, message):
+    res = run("generate-negatives", "-s", "spline", "--n", "5", "-o", str(tmp_path / "x.npz"), *extra)
+    assert res.exit_code != 0
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_unknown_source_lists_known_generators(tmp_path):
+    res = run("generate-negatives", "-s", "splin", "--n", "5", "-o", str(tmp_path / "x.npz"))
+    assert res.exit_code == 1
+    assert "unknown generator 'splin'" in res.output and "sigma-lognormal" in res.output
+
+
+def test_existing_output_needs_force(tmp_path):
+    out = tmp_path / "neg.npz"
+    assert run("generate-negatives", "-s", "noise", "--n", "5", "-o", str(out), "-q").exit_code == 0
+    res = run("generate-negatives", "-s", "noise", "--n", "5", "-o", str(out), "-q")
+    assert res.exit_code == 1 and "already exists (use --force to overwrite)" in res.output
+    res = run("generate-negatives", "-s", "noise", "--n", "7", "-o", str(out), "-q", "--force")
+    assert res.exit_code == 0 and len(load_trajectories(out)) == 7
+
+
+def test_output_must_be_npz(tmp_path):
+    res = run("generate-negatives", "-s", "noise", "--n", "5", "-o", str(tmp_path / "x.csv"))
+    assert res.exit_code == 2 and ".npz" in res.output
+
+
+def test_replay_fits_on_like_or_loads_a_checkpoint(real_file, tmp_path):
+    res = run("generate-negatives", "-s", "replay", "--n", "5", "-o", str(tmp_path / "x.npz"))
+    assert res.exit_code == 2 and "--checkpoint replay=DIR" in res.output
+    res = run("generate-negatives", "-s", "replay", "--like", str(real_file), "--n", "20", "-o",
+              str(tmp_path / "a.npz"), "-q")
+    assert res.exit_code == 0, res.output
+    assert "replay: fitting on" in res.output
+    from deval.generators.replay import ReplayBot
+
+    ReplayBot(data=str(real_file)).save(tmp_path / "ckpt")
+    res = run("generate-negatives", "-s", "replay", "-s", "noise", "--checkpoint", f"replay={tmp_path / 'ckpt'}",
+              "--n", "20", "-o", str(tmp_path / "b.npz"), "-q")
+    assert res.exit_code == 0, res.output
+    assert (load_trajectories(tmp_path / "b.npz").style == "replay").sum() == 20
+    res = run("generate-negatives", "-s", "noise", "--checkpoint", str(tmp_path / "ckpt"), "--n", "5",
+              "-o", str(tmp_path / "c.npz"))
+    assert res.exit_code == 2 and "trainable sources: none" in res.output
+
+
+def test_list_generators_shows_descriptions_and_parameters():
+    res = run("list-generators")
+    assert res.exit_code == 0, res.output
+    for name in BUILTIN_NAMES:
+        assert f"\n{name}" in "\n" + res.output
+    assert "replay (trainable): " in res.output
+    assert "curvature = [0.05, 0.35]   [[low, high] within [0, 2]]" in res.output
+    info = json.loads(run("list-generators", "--json").output)
+    assert {g["name"] for g in info} >= set(BUILTIN_NAMES)
+    spline = next(g for g in info if g["name"] == "spline")
+    assert any(p["name"] == "n_control" and p["default"] == [1, 3] for p in spline["params"])
