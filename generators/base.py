@@ -129,10 +129,16 @@ class Generator(abc.ABC):
     # ------------------------------------------------------------ describing
     @classmethod
     def describe(cls) -> str:
-        """Name, description and parameters as text (what ``deval list-generators`` prints)."""
-        lines = [f"{cls.name}: {cls.description}"]
+        """Name, description and parameters as text (what ``deval list-generators`` prints).
+
+        One line ``name: description`` (``name (trainable): ...`` for trainable
+        generators), then per parameter ``key = default   [allowed values]`` and its help.
+        """
+        kind = " (trainable)" if issubclass(cls, TrainableGenerator) else ""
+        lines = [f"{cls.name}{kind}: {cls.description}"]
         for spec in cls.param_specs:
-            lines.append(f"    {spec.name} = {spec.default_text()}  ({spec.allowed_text()}) {spec.help}")
+            lines.append(f"    {spec.name} = {spec.default_text()}   [{spec.allowed_text()}]")
+            lines.append(f"        {spec.help}")
         return "\n".join(lines)
 
     @classmethod

@@ -59,8 +59,8 @@ class PIDBot(ScriptedBot):
         ParamSpec("a_max", (4000.0, 20000.0), "acceleration limit, px/s^2", "float-range", 10.0, 1e7),
         ParamSpec("force_noise", (0.0, 0.3), "motor noise, fraction of the size of the command", "float-range",
                   0.0, 3.0),
-        ParamSpec("settle_px", (0.5, 2.0), "stop within this distance of the target, px", "float-range", 0.01, 50.0),
-        ParamSpec("settle_speed", 30.0, "and below this speed, px/s", "float", 0.01, 1e4),
+        ParamSpec("settle_px", (1.0, 3.0), "stop within this distance of the target, px", "float-range", 0.01, 50.0),
+        ParamSpec("settle_speed", 60.0, "and below this speed, px/s", "float", 0.01, 1e4),
         ParamSpec("max_duration", 4.0, "stop after this many seconds in any case", "float", 0.05, 60.0),
     ) + common_params(rate_hz=(60.0, 125.0), jitter=(0.0, 0.1), drop=(0.0, 0.02))
 
@@ -104,8 +104,8 @@ class PIDBot(ScriptedBot):
             ex, ey = w["dist"] - w["px"], -w["py"]
             near = np.hypot(ex, ey) < zone  # conditional integration (anti-wind-up)
             lim = w["i_limit"]
-            w["ix"] = np.clip(w["ix"] + np.where(near, ex * dt, 0.0), -lim, lim)
-            w["iy"] = np.clip(w["iy"] + np.where(near, ey * dt, 0.0), -lim, lim)
+            w["ix"] = np.minimum(np.maximum(w["ix"] + np.where(near, ex * dt, 0.0), -lim), lim)
+            w["iy"] = np.minimum(np.maximum(w["iy"] + np.where(near, ey * dt, 0.0), -lim), lim)
             cx = w["kp"] * ex + w["ki"] * w["ix"] - w["kd"] * w["vx"]
             cy = w["kp"] * ey + w["ki"] * w["iy"] - w["kd"] * w["vy"]
             # signal-dependent noise: a unit Ornstein-Uhlenbeck process (exact discretisation)

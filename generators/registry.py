@@ -43,6 +43,7 @@ BUILTINS: dict[str, str] = {
     "minimum-jerk": "deval.generators.minimum_jerk:MinimumJerkBot",
     "sigma-lognormal": "deval.generators.sigma_lognormal:SigmaLognormalBot",
     "replay": "deval.generators.replay:ReplayBot",
+    "diffusion": "deval.generators.diffusion.generator:DiffusionGenerator",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

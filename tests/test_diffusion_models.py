@@ -17,6 +17,15 @@ from deval.generators.diffusion.transformer import TransformerDenoiser
 from deval.generators.diffusion.unet1d import UNet1d
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small tensors: one thread is much faster than two on a shared 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def _randomise(m):
     g = torch.Generator().manual_seed(0)
     for p in m.parameters():  # zero-initialised output layers would hide bugs
@@ -152,7 +161,7 @@ def test_checkpoint_refuses_pickles_and_incomplete_dirs(tmp_path):
 
     p = tmp_path / "model.pt"
     with open(p, "wb") as f:
-        pickle.dump({"w": Evil()}, f)
+        pickle.dump({"w": Evil()}, f, protocol=2)
     with pytest.raises(CheckpointError, match="refusing"):
         load_tensor_dict(p)
     torch.save({"w": torch.ones(2)}, p)

@@ -12,6 +12,15 @@ from deval.generators.diffusion.representation import MovementEncoder, resample_
 from deval.trajectories import Endpoints, Trajectories
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small tensors: one thread is much faster than two on a shared 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def _movements(n=120, seed=0, integer=True):
     """Curved movements with integer pixels and whole-millisecond times, 5 users."""
     rng = np.random.default_rng(seed)

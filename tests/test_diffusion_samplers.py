@@ -16,6 +16,15 @@ from deval.generators.diffusion.samplers import make_sampler
 from deval.generators.diffusion.schedules import NoiseSchedule, inference_timesteps
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small tensors: one thread is much faster than two on a shared 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
 def test_alphas_cumprod_strictly_decreasing(kind):
     s = NoiseSchedule(kind, 1000)
@@ -139,7 +148,7 @@ def test_deterministic_samplers_map_noise_to_gaussian_data(name, steps, tol, pty
     sched = NoiseSchedule("cosine", 1000)
     sampler = make_sampler(name, sched, ptype)
     x = _run(sampler, _gaussian_denoiser(sched, MU, SD, ptype), 100_000, steps)
-    torch.testing.assert_close(x.mean(0), MU, atol=0.01, rtol=0)
+    assert torch.all((x.mean(0) - MU).abs() < 4 * SD / len(x) ** 0.5)
     torch.testing.assert_close(x.std(0) / SD, torch.ones(2, dtype=torch.float64), atol=tol, rtol=0)
 
 
@@ -163,8 +172,9 @@ def test_ddim_is_deterministic_and_ddim_eta1_ddpm_are_stochastic_but_seeded():
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
 def test_ddpm_all_steps_samples_gaussian_data(kind):
     sched = NoiseSchedule(kind, 1000)
-    x = _run(make_sampler("ddpm", sched, "epsilon"), _gaussian_denoiser(sched, MU, SD, "epsilon"), 20_000, 1000)
-    torch.testing.assert_close(x.mean(0), MU, atol=0.05, rtol=0)
+    n = 8000
+    x = _run(make_sampler("ddpm", sched, "epsilon"), _gaussian_denoiser(sched, MU, SD, "epsilon"), n, 1000)
+    assert torch.all((x.mean(0) - MU).abs() < 4 * SD / n ** 0.5)
     torch.testing.assert_close(x.std(0) / SD, torch.ones(2, dtype=torch.float64), atol=0.03, rtol=0)
 
 
@@ -174,7 +184,7 @@ def test_stochastic_ddim_converges_to_gaussian_data():
     model = _gaussian_denoiser(sched, MU, SD, "v_prediction")
     errs = []
     for steps in (50, 200):
-        x = _run(make_sampler("ddim", sched, "v_prediction", eta=1.0, timestep_spacing="logsnr"), model, 20_000, steps)
+        x = _run(make_sampler("ddim", sched, "v_prediction", eta=1.0, timestep_spacing="logsnr"), model, 8000, steps)
         errs.append(float((x.std(0) / SD - 1).abs().max()))
     assert errs[1] < errs[0] and errs[1] < 0.03
 

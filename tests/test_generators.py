@@ -168,7 +168,8 @@ class GeneratorContract:
 
     def test_describe_lists_every_parameter(self):
         text = self.generator_class.describe()
-        assert text.startswith(f"{self.generator_class.name}: ")
+        assert text.startswith(f"{self.generator_class.name}: ") or text.startswith(
+            f"{self.generator_class.name} (trainable): ")
         for spec in self.generator_class.param_specs:
             assert spec.name in text
 
@@ -562,24 +563,22 @@ def test_default_endpoints_look_like_real_ones():
 
 # ------------------------------------------------- realism against SapiMouse-dev
 SCRIPTED = ("noise", "spline", "pid", "minimum-jerk", "sigma-lognormal")
-REALISM_N = 700  # movements per side: enough to rank the styles, small enough to stay fast
 
 
-@pytest.fixture(scope="module")
-def realism_features(sapimouse):
-    """deval features of held-out real movements and of every style on their endpoints.
+def _realism_features(sapimouse: Trajectories, n: int) -> dict[str, np.ndarray]:
+    """deval features of ``n`` held-out real movements and of every style on their endpoints.
 
-    ``replay`` replays the even-numbered users; the real side is the odd-numbered ones.
+    The real side is the odd-numbered users; ``replay`` replays the even-numbered ones.
     """
     from deval.features import extract_features
 
     held_out = sapimouse[sapimouse.user % 2 == 1]
-    real = held_out.subsample(REALISM_N, seed=0)
-    cond = held_out.endpoints().resample(REALISM_N, seed=1)
+    real = held_out.subsample(n, seed=0)
+    cond = held_out.endpoints().resample(n, seed=1)
     feats = {"human": extract_features(real).to_numpy()}
     for k, style in enumerate((*SCRIPTED, "replay")):
         gen = ReplayBot().fit(sapimouse[sapimouse.user % 2 == 0]) if style == "replay" else get(style)()
-        feats[style] = extract_features(gen.sample(REALISM_N, cond=cond, seed=100 + k)).to_numpy()
+        feats[style] = extract_features(gen.sample(n, cond=cond, seed=100 + k)).to_numpy()
     return feats
 
 
@@ -592,28 +591,45 @@ def _c2st(a: np.ndarray, b: np.ndarray) -> float:
         return c2st(a, b)
 
 
-@pytest.fixture(scope="module")
-def c2st_vs_human(realism_features) -> dict[str, float]:
-    return {s: _c2st(realism_features["human"], f) for s, f in realism_features.items() if s != "human"}
-
-
-def test_every_style_is_told_apart_from_humans(c2st_vs_human):
-    for style, acc in c2st_vs_human.items():
-        assert acc > 0.65, f"{style}: C2ST {acc:.3f} against SapiMouse-dev"
-
-
-def test_sigma_lognormal_is_the_most_human_like_scripted_style(c2st_vs_human):
-    scripted = {s: c2st_vs_human[s] for s in SCRIPTED}
-    best = min(scripted, key=scripted.get)
-    assert best == "sigma-lognormal", scripted
+def _check_realism_ranking(feats: dict[str, np.ndarray]) -> dict[str, float]:
+    acc = {s: _c2st(feats["human"], f) for s, f in feats.items() if s != "human"}
+    for style, a in acc.items():  # every style really is a different style from humans
+        assert a > 0.65, f"{style}: C2ST {a:.3f} against SapiMouse-dev ({acc})"
+    scripted = {s: acc[s] for s in SCRIPTED}
+    assert min(scripted, key=scripted.get) == "sigma-lognormal", scripted
     others = min(v for s, v in scripted.items() if s != "sigma-lognormal")
     assert scripted["sigma-lognormal"] < others - 0.03, scripted
+    return acc
 
 
-def test_styles_are_told_apart_from_each_other(realism_features):
-    styles = [s for s in realism_features if s != "human"]
-    half = REALISM_N // 2
+def test_styles_vs_humans_and_sigma_lognormal_most_human_like(sapimouse):
+    """Fast version (400 movements per side)."""
+    _check_realism_ranking(_realism_features(sapimouse, 400))
+
+
+@pytest.mark.slow
+def test_styles_vs_humans_and_each_other_at_full_size(sapimouse):
+    """1500 movements per side against humans; every pair of styles is told apart too."""
+    feats = _realism_features(sapimouse, 1500)
+    _check_realism_ranking(feats)
+    styles = [s for s in feats if s != "human"]
     for i, a in enumerate(styles):
         for b in styles[i + 1:]:
-            acc = _c2st(realism_features[a][:half], realism_features[b][:half])
+            acc = _c2st(feats[a][:750], feats[b][:750])
+            assert acc > 0.65, f"{a} vs {b}: C2ST {acc:.3f}"
+
+
+def test_styles_are_told_apart_from_each_other_small(sapimouse):
+    """Fast version of the pairwise check (200 movements per side)."""
+    from deval.features import extract_features
+
+    cond = sapimouse.endpoints().resample(200, seed=3)
+    lib = sapimouse[sapimouse.user % 2 == 0]
+    feats = {}
+    for k, style in enumerate((*SCRIPTED, "replay")):
+        gen = ReplayBot().fit(lib) if style == "replay" else get(style)()
+        feats[style] = extract_features(gen.sample(200, cond=cond, seed=k)).to_numpy()
+    for i, a in enumerate(feats):
+        for b in list(feats)[i + 1:]:
+            acc = _c2st(feats[a], feats[b])
             assert acc > 0.65, f"{a} vs {b}: C2ST {acc:.3f}"

@@ -170,18 +170,10 @@ def _print_summary(result, sources: list[str], out: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_generators(as_json):
     """List every registered generator with its description and parameters."""
-    from deval.generators import available, get
+    from deval.generators import available, describe, get
 
     names = available()
     if as_json:
         click.echo(json.dumps([get(name).info() for name in names], indent=2, default=str))
         return
-    for i, name in enumerate(names):
-        if i:
-            click.echo("")
-        cls = get(name)
-        kind = " (trainable)" if cls.info()["trainable"] else ""
-        click.echo(f"{name}{kind}: {cls.description}")
-        for spec in cls.param_specs:
-            click.echo(f"    {spec.name} = {spec.default_text()}   [{spec.allowed_text()}]")
-            click.echo(f"        {spec.help}")
+    click.echo(describe(names))

@@ -19,6 +19,7 @@ refuses anything that is not a plain tensor state dict with
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -49,18 +50,17 @@ def build_generator(cfg: GANConfig, encoder: MovementEncoder) -> GRUGenerator:
     """The generator network for ``cfg`` and a fitted ``encoder``."""
     m = cfg.model
     return GRUGenerator(encoder.n_channels, encoder.goal_dim, noise_dim=m.noise_dim, latent_dim=m.latent_dim,
-                        emb_dim=m.emb_dim, hidden=m.gen_hidden, layers=m.gen_layers, max_len=encoder.max_len)
+                        emb_dim=m.emb_dim, hidden=m.gen_hidden, layers=m.gen_layers, patch=m.patch,
+                        max_len=encoder.max_len)
 
 
 def build_critic(cfg: GANConfig, encoder: MovementEncoder) -> ConvCritic:
     """The critic network for ``cfg`` and a fitted ``encoder`` (integrates paths with its normaliser)."""
     m = cfg.model
-    import math
-
     scale = 1.0 if encoder.spatial_scale == "distance" else math.exp(encoder.stats.log_dist_mean)
     return ConvCritic(encoder.n_channels, encoder.goal_dim, mean=encoder.normalizer.mean_, std=encoder.normalizer.std_,
                       path_scale=scale, emb_dim=m.emb_dim, width=m.critic_channels, blocks=m.critic_blocks,
-                      kernel=m.critic_kernel, max_len=encoder.max_len)
+                      kernel=m.critic_kernel, patch=m.patch, max_len=encoder.max_len)
 
 
 def save_gan_checkpoint(directory: str | os.PathLike, generator_state: dict, config: GANConfig,

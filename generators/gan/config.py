@@ -38,20 +38,21 @@ class GANModelConfig:
     noise_dim: int = 8  #: per-step noise channels fed to the generator
     latent_dim: int = 32  #: per-movement latent (style) vector
     emb_dim: int = 64  #: goal-embedding width (generator and critic)
-    gen_hidden: int = 128  #: GRU width of the generator (per direction)
+    gen_hidden: int = 96  #: GRU width of the generator (per direction)
     gen_layers: int = 2  #: stacked GRU layers of the generator
     critic_channels: int = 96  #: width of the critic's convolutions
-    critic_blocks: int = 4  #: residual blocks; block i has dilation 2**i
-    critic_kernel: int = 5  #: odd kernel size of the critic's convolutions
+    critic_blocks: int = 3  #: residual blocks; block i has dilation 2**i (in tokens)
+    critic_kernel: int = 3  #: odd kernel size of the critic's convolutions
+    patch: int = 4  #: steps per token of both networks (GRU token / critic stem stride)
 
 
 @dataclass
 class GANTrainConfig:
     """Optimisation (WGAN-GP)."""
 
-    batch_size: int = 128
+    batch_size: int = 64
     steps: int = 3000  #: generator steps (the CLI's --epochs converts to steps)
-    n_critic: int = 3  #: critic steps per generator step
+    n_critic: int = 2  #: critic steps per generator step
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.0  #: Adam betas as in WGAN-GP
@@ -62,7 +63,9 @@ class GANTrainConfig:
     ema_decay: float = 0.999  #: EMA of the generator weights (used for sampling)
     val_every: int = 500  #: generator steps between validations (0 = only at the end)
     val_samples: int = 2000  #: generated movements per validation
-    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
+    num_threads: int = 1  #: torch CPU threads during training (0 = torch's default); 1 because these small
+    #: networks run many small operations, which gain little from intra-op threads and slow down badly
+    #: when the cores are shared
 
 
 @dataclass
@@ -156,6 +159,7 @@ class GANConfig:
              "model.emb_dim, model.gen_hidden and model.gen_layers must be >= 1"),
             (m.critic_channels >= 1 and m.critic_blocks >= 1, "model.critic_channels and model.critic_blocks must be >= 1"),
             (m.critic_kernel >= 1 and m.critic_kernel % 2 == 1, "model.critic_kernel must be a positive odd number"),
+            (1 <= m.patch <= d.max_len, "model.patch must be between 1 and data.max_len"),
             (t.batch_size >= 2 and t.steps >= 1, "train.batch_size must be >= 2 and train.steps >= 1"),
             (t.n_critic >= 1, "train.n_critic must be >= 1"),
             (t.lr_g > 0 and t.lr_d > 0, "train.lr_g and train.lr_d must be > 0"),
@@ -220,9 +224,11 @@ def preset(name: str) -> GANConfig:
         movements: seconds on a CPU; checks that the pipeline learns (the
         tests train it on synthetic movements of known shape).
     ``small``
-        The default for real data: ~0.5 M-parameter GRU generator and dilated
-        convolutional critic, 64 steps, 3000 generator steps of 128 movements
-        with 3 critic steps each (about 20-25 min on 2 CPU cores).
+        The default for real data: a 0.4 M-parameter GRU generator and a
+        0.16 M-parameter dilated convolutional critic over patches of 4 steps,
+        up to 64 steps per movement, 3000 generator steps with 2 critic steps
+        each, batches of 64 movements (about 30 epochs of SapiMouse-dev; about
+        15-20 min of one CPU core).
     """
     cfg = GANConfig(preset=name)
     if name == "smoke":
@@ -235,9 +241,9 @@ def preset(name: str) -> GANConfig:
         cfg.model.critic_channels = 32
         cfg.model.critic_blocks = 2
         cfg.model.critic_kernel = 3
+        cfg.model.patch = 2
         cfg.train.batch_size = 32
         cfg.train.steps = 150
-        cfg.train.n_critic = 2
         cfg.train.lr_g = 2e-3
         cfg.train.lr_d = 2e-3
         cfg.train.ema_decay = 0.9

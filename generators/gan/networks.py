@@ -6,10 +6,17 @@ channels), a boolean step mask ``(N, L)`` (True for the ``n_i - 1`` leading
 real steps of a movement of ``n_i`` points) and the goal condition
 ``(N, G)`` = ``[distance_norm, cos(angle), sin(angle)(, duration_norm)]``.
 
-Padding never matters: the generator runs a packed GRU (padded steps are not
+Both networks work on *patches* of ``patch`` consecutive steps (like the
+diffusion UNet's stride-4 stem): the GRU runs over ``ceil(L / patch)`` tokens
+and emits ``patch`` steps per token, the critic's first convolution has
+stride ``patch``. This cuts the cost of the recurrence and of the critic's
+double backward (gradient penalty) by about ``patch`` times.
+
+Padding never matters: the generator runs a packed GRU (padded tokens are not
 seen in either direction) and zeroes its padded output; the critic zeroes
-padded positions after every layer and pools with the mask, so both give the
-same result for a movement whatever the padded length of its batch.
+padded inputs and padded tokens after every layer and pools with the mask,
+so both give the same result for a movement whatever the padded length of
+its batch.
 """
 
 from __future__ import annotations
@@ -21,6 +28,21 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 __all__ = ["step_position", "GRUGenerator", "ConvCritic"]
+
+
+def _pad_to_patches(t: torch.Tensor, patch: int) -> torch.Tensor:
+    """Zero-pad dimension 1 of ``t`` to a multiple of ``patch``."""
+    extra = (-t.shape[1]) % patch
+    if extra == 0:
+        return t
+    pad = t.new_zeros((t.shape[0], extra) + tuple(t.shape[2:]))
+    return torch.cat([t, pad], dim=1)
+
+
+def token_mask(mask: torch.Tensor, patch: int) -> torch.Tensor:
+    """``(N, ceil(L / patch))``: True for tokens that hold at least one real step."""
+    m = _pad_to_patches(mask, patch)
+    return m.view(m.shape[0], -1, patch).any(-1)
 
 
 def step_position(mask: torch.Tensor, max_len: int) -> torch.Tensor:
@@ -50,22 +72,24 @@ class GRUGenerator(nn.Module):
         Goal size G.
     noise_dim, latent_dim, emb_dim, hidden, layers : int
         Sizes (see :class:`~.config.GANModelConfig`).
+    patch : int
+        Steps emitted per GRU token.
     max_len : int
         Longest movement in steps (scales the length feature).
     """
 
     def __init__(self, channels: int, goal_dim: int, *, noise_dim: int = 8, latent_dim: int = 32, emb_dim: int = 64,
-                 hidden: int = 128, layers: int = 2, max_len: int = 64):
+                 hidden: int = 128, layers: int = 2, patch: int = 4, max_len: int = 64):
         super().__init__()
         self.channels, self.goal_dim = int(channels), int(goal_dim)
         self.noise_dim, self.latent_dim = int(noise_dim), int(latent_dim)
-        self.hidden, self.layers, self.max_len = int(hidden), int(layers), int(max_len)
+        self.hidden, self.layers, self.patch, self.max_len = int(hidden), int(layers), int(patch), int(max_len)
         ctx = emb_dim + latent_dim
         self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.h0 = nn.Linear(ctx, 2 * layers * hidden)
-        self.inp = nn.Linear(noise_dim + 2 + ctx, hidden)
+        self.inp = nn.Linear(patch * (noise_dim + 2) + ctx, hidden)
         self.gru = nn.GRU(hidden, hidden, layers, batch_first=True, bidirectional=True)
-        self.out = nn.Sequential(nn.Linear(2 * hidden + ctx, hidden), nn.SiLU(), nn.Linear(hidden, channels))
+        self.out = nn.Sequential(nn.Linear(2 * hidden + ctx, 2 * hidden), nn.SiLU(), nn.Linear(2 * hidden, patch * channels))
 
     def draw_noise(self, n: int, length: int, generator: torch.Generator | None, device) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-step noise ``(n, length, noise_dim)`` and latents ``(n, latent_dim)``, drawn on the CPU (seeded) then moved."""
@@ -84,15 +108,19 @@ class GRUGenerator(nn.Module):
         latent : (N, latent_dim)
         """
         n, length = mask.shape
+        p = self.patch
+        tokens = -(-length // p)
         ctx = torch.cat([self.goal_emb(goal), latent], dim=-1)  # (N, E + Z)
-        ctx_t = ctx[:, None, :].expand(n, length, ctx.shape[-1])
-        h = torch.nn.functional.silu(self.inp(torch.cat([noise, step_position(mask, self.max_len), ctx_t], dim=-1)))
-        lengths = mask.sum(1).clamp(min=1).cpu()
+        ctx_t = ctx[:, None, :].expand(n, tokens, ctx.shape[-1])
+        steps_in = torch.cat([noise * mask[..., None], step_position(mask, self.max_len)], dim=-1)
+        steps_in = _pad_to_patches(steps_in, p).reshape(n, tokens, -1)  # (N, T, p * (noise + 2))
+        h = torch.nn.functional.silu(self.inp(torch.cat([steps_in, ctx_t], dim=-1)))
+        lengths = token_mask(mask, p).sum(1).clamp(min=1).cpu()
         h0 = torch.tanh(self.h0(ctx)).view(n, 2 * self.layers, self.hidden).transpose(0, 1).contiguous()
         packed = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.gru(packed, h0)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=length)
-        y = self.out(torch.cat([out, ctx_t], dim=-1))
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens)
+        y = self.out(torch.cat([out, ctx_t], dim=-1)).reshape(n, tokens * p, self.channels)[:, :length]
         return y * mask[..., None]
 
     def generate(self, goal: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -133,18 +161,20 @@ class ConvCritic(nn.Module):
         Divides the integrated path (1 when movements are scaled to unit distance).
     emb_dim, width, blocks, kernel : int
         Sizes; block ``i`` has dilation ``2**i``.
+    patch : int
+        Stride (and kernel) of the first convolution, in steps.
     max_len : int
         Longest movement in steps.
     """
 
     def __init__(self, channels: int, goal_dim: int, *, mean, std, path_scale: float = 1.0, emb_dim: int = 64,
-                 width: int = 96, blocks: int = 4, kernel: int = 5, max_len: int = 64):
+                 width: int = 96, blocks: int = 4, kernel: int = 5, patch: int = 4, max_len: int = 64):
         super().__init__()
-        self.max_len = int(max_len)
+        self.max_len, self.patch = int(max_len), int(patch)
         self.register_buffer("xy_mean", torch.as_tensor(list(mean)[:2], dtype=torch.float32))
         self.register_buffer("xy_std", torch.as_tensor(list(std)[:2], dtype=torch.float32))
         self.register_buffer("path_scale", torch.tensor(float(path_scale)))
-        self.stem = nn.Conv1d(channels + 4, width, kernel, padding=kernel // 2)
+        self.stem = nn.Conv1d(channels + 4, width, patch, stride=patch)
         self.blocks = nn.ModuleList(_Block(width, kernel, 2 ** i) for i in range(blocks))
         self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.LeakyReLU(0.2), nn.Linear(emb_dim, emb_dim))
         self.head = nn.Sequential(nn.Linear(2 * width + emb_dim + 2, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
@@ -155,8 +185,9 @@ class ConvCritic(nn.Module):
         m = mask[..., None].to(x.dtype)  # (N, L, 1)
         xy = (x[..., :2] * self.xy_std + self.xy_mean) * m
         path = torch.cumsum(xy, dim=1) / self.path_scale * m
-        feats = torch.cat([x * m, path, step_position(mask, self.max_len)], dim=-1).transpose(1, 2)  # (N, C+4, L)
-        mt = m.transpose(1, 2)  # (N, 1, L)
+        feats = torch.cat([x * m, path, step_position(mask, self.max_len)], dim=-1)
+        feats = _pad_to_patches(feats, self.patch).transpose(1, 2)  # (N, C + 4, T * patch)
+        mt = token_mask(mask, self.patch)[:, None, :].to(x.dtype)  # (N, 1, T)
         h = self.stem(feats) * mt
         for blk in self.blocks:
             h = blk(h, mt)

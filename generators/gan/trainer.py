@@ -163,9 +163,18 @@ def train_gan(
         config = saved
     cfg = config
     cfg.validate()
+    threads_before = torch.get_num_threads()
+    if cfg.train.num_threads:
+        torch.set_num_threads(cfg.train.num_threads)
+    try:
+        return _train(data, out, cfg, dev, resume, progress, on_validation, t_start)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(data: Trajectories, out: Path, cfg: GANConfig, dev: torch.device, resume: bool, progress: bool,
+           on_validation: Callable[[dict], None] | None, t_start: float) -> GANTrainResult:
     t = cfg.train
-    if t.num_threads:
-        torch.set_num_threads(t.num_threads)
     data = data.validate(min_points=2)
     # ------------------------------------------------------------ data split
     train_idx, val_idx, split = train_val_split(data, cfg.data.val_split, cfg.data.val_fraction, cfg.seed)

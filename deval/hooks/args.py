@@ -1,0 +1,106 @@
+"""The command-line flags of the diffusion evaluation hook (argparse, no heavy imports)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_diffusion_eval_args"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
+    return v
+
+
+def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``--use_diffusion_eval`` flags to an existing ``argparse`` parser.
+
+    Every flag is also accepted with hyphens (``--use-diffusion-eval``). The
+    parsed values feed :meth:`deval.hooks.DiffusionEvalHook.from_args`.
+
+    ==============================  =========  ===================================================
+    flag                            default    meaning
+    ==============================  =========  ===================================================
+    ``--use_diffusion_eval``        off        evaluate the harness's GAN against a deval diffusion model
+    ``--diffusion_eval_every N``    1          evaluate on every N-th call (epoch)
+    ``--diffusion_eval_checkpoint``            diffusion checkpoint or training-run directory
+    ``--diffusion_eval_samples N``  500        movements generated per evaluation (per model)
+    ``--diffusion_eval_out DIR``    diffusion_eval   metrics.jsonl and overlay PNGs go here
+    ``--diffusion_eval_steps N``    0          diffusion sampler steps (0: the checkpoint's default)
+    ``--diffusion_eval_device``     cpu        torch device of the diffusion model (cpu, cuda, mps)
+    ``--diffusion_eval_channels``   xyt        meaning of the channels of array data: ``xyt``
+                                               (x, y[, t]), ``xy`` (x, y; other channels ignored)
+                                               or ``deltas`` (dx, dy[, dt])
+    ``--diffusion_eval_dt S``       1/60       seconds between points when the data have no time channel
+    ``--diffusion_eval_xy_scale F`` 1.0        pixels per unit of the harness's x, y
+    ``--diffusion_eval_seed S``     0          seed of the condition draw, the sampler and the metrics
+    ==============================  =========  ===================================================
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The harness's parser; a titled argument group is added to it.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The same parser, so that the call chains.
+    """
+    g = parser.add_argument_group(
+        "deval diffusion evaluation",
+        "Compare the GAN being trained with a deval diffusion model on the validation split "
+        "(C2ST, MMD, PRD, kinematic and spectral overlays).",
+    )
+
+    def add(name: str, **kw) -> None:
+        dest = name.lstrip("-")
+        g.add_argument(name, "--" + dest.replace("_", "-"), dest=dest, **kw)
+
+    add("--use_diffusion_eval", action="store_true",
+        help="Evaluate against a deval diffusion model at the end of epochs (off: no cost at all).")
+    add("--diffusion_eval_every", type=_positive_int, default=1, metavar="N",
+        help="Evaluate on every N-th epoch (call of the hook). Default: 1.")
+    add("--diffusion_eval_checkpoint", default=None, metavar="DIR",
+        help="Diffusion checkpoint or run directory (deval train-generator diffusion --out DIR).")
+    add("--diffusion_eval_samples", type=_positive_int, default=500, metavar="N",
+        help="Movements generated per evaluation and per model, on validation conditions. Default: 500.")
+    add("--diffusion_eval_out", default="diffusion_eval", metavar="DIR",
+        help="Where metrics.jsonl and the overlay plots go. Default: ./diffusion_eval.")
+    add("--diffusion_eval_steps", type=_non_negative_int, default=0, metavar="N",
+        help="Diffusion sampler steps (0: the checkpoint's default).")
+    add("--diffusion_eval_device", default="cpu", choices=("cpu", "cuda", "mps"),
+        help="Torch device of the diffusion model. Default: cpu.")
+    add("--diffusion_eval_channels", default="xyt", choices=("xyt", "xy", "deltas"),
+        help="Channels of array validation data: x,y[,t] (xyt), x,y (xy) or dx,dy[,dt] (deltas). Default: xyt.")
+    add("--diffusion_eval_dt", type=_positive_float, default=1 / 60, metavar="S",
+        help="Seconds between points of data without a time channel. Default: 1/60.")
+    add("--diffusion_eval_xy_scale", type=_positive_float, default=1.0, metavar="F",
+        help="Pixels per unit of the harness's coordinates (the diffusion model works in pixels). Default: 1.")
+    add("--diffusion_eval_seed", type=int, default=0, metavar="S",
+        help="Seed of the evaluation (conditions, sampler, metrics). Default: 0.")
+    return parser
