@@ -20,43 +20,58 @@ point of every movement at once (a few ``erf`` calls per point).
 
 Parameter ranges, per movement, and why
 ---------------------------------------
-``mu`` (log-seconds), default [-1.4, -0.7], then ``+ mu_slope * ln(D / 450 px)``
-    ``exp(mu)`` is the stroke's median time. Values between about -1.6 and
-    -0.3 give 99 % completion (``exp(mu + 2.33 sigma)``) in ~0.3-1.5 s, the
-    range of real pointing movements (SapiMouse-dev: 5-95 % durations
-    0.34-1.16 s, median 0.66 s); fits of hand-writing and pointing strokes
-    report mu mostly in [-2, 0] (Plamondon & Djioua 2006; O'Reilly &
-    Plamondon 2009). Longer movements take longer (Fitts' law), hence the
-    small distance slope (``mu_slope`` 0.2); real log-duration and
-    log-distance correlate with r ~ 0.4.
-``sigma``, default [0.15, 0.45]
-    Log-time spread: small sigma gives a near-symmetric bell, larger sigma
-    the asymmetric profile with a longer deceleration tail typical of humans;
-    fitted values of rapid strokes lie in ~0.1-0.5.
-``strokes``, default [1, 3]
-    One main stroke that carries most of the amplitude, and up to two
-    corrective strokes (pointing movements are classically a primary
-    sub-movement plus corrections, Meyer et al. 1988).
-``gain``, default [0.85, 1.02]
-    Main-stroke amplitude over the distance: humans mostly undershoot and
-    correct; the corrective strokes carry the rest exactly.
-``aim_error``, default [0, 5] degrees
-    Direction error of the main stroke, corrected by later strokes.
-``curvature``, default [-0.6, 0.6] rad
-    Turning angle ``theta_e - theta_s`` of the main stroke: real paths are
-    arcs (median straightness 0.90 in SapiMouse-dev); corrective strokes
-    turn by up to half of that range.
-``overlap``, default [0.5, 1.2]
+The structure and the plausible intervals come from the Kinematic Theory
+literature; within them, the defaults were chosen by searching for the ranges
+whose movements deval's own C2ST finds hardest to tell from SapiMouse-dev
+(``benchmarks/bench_generator_realism.py`` prints the result).
+
+``mu`` (log-seconds), default [-1.8, -1.3], plus ``mu_slope * ln(D / 450 px)``
+    ``exp(mu)`` is the main stroke's median time: 0.17-0.27 s at 450 px. The
+    main stroke covers most of the distance fast and corrective strokes take
+    the rest of the movement (SapiMouse-dev: median duration 0.66 s, peak speed
+    at 27 % of it). Fits of handwriting and pointing strokes report mu mostly
+    in [-2.5, 0] (Plamondon & Djioua 2006; O'Reilly & Plamondon 2009).
+    Longer movements take longer (Fitts' law): ``mu_slope`` 0.25 gives the
+    weak real correlation of log-duration with log-distance (r ~ 0.4).
+``sigma``, default [0.15, 0.4]
+    Log-time spread: small sigma gives a near-symmetric bell, larger sigma the
+    asymmetric profile with a longer deceleration; fitted rapid strokes lie in
+    ~0.1-0.5.
+``strokes``, default [1, 6]
+    A main stroke plus up to five corrective strokes. Pointing is a primary
+    sub-movement plus corrections (Meyer et al. 1988); real movements show a
+    median of 2 speed peaks (IQR 1-3) and many small late corrections.
+``gain``, default [0.6, 1.25]
+    Main-stroke amplitude over the distance when corrections follow: people
+    mostly undershoot but also overshoot (a quarter of real movements pass
+    their end point); the last stroke always lands exactly.
+``aim_error``, default [0, 15] degrees; ``correction_error``, [0, 35] degrees
+    Direction errors of the main stroke and of non-final corrections; real
+    paths bow away from the straight line (median lateral RMS 5 % of the
+    distance, straightness 0.90).
+``curvature``, default [-1, 1] rad
+    Turning angle ``theta_e - theta_s`` of the main stroke: strokes are arcs;
+    corrective strokes turn by up to half of that.
+``overlap``, default [0.8, 2.0]
     A corrective stroke starts ``overlap * exp(mu_prev)`` after the previous
-    stroke started (strokes overlap in time, as in fitted human data).
-``correction_scale``, default [0.3, 0.6]
-    A corrective stroke's median time relative to the main stroke's.
+    one started: corrections overlap the tail of the stroke they correct.
+``correction_scale``, default [0.3, 0.45]; ``correction_gain``, [0.6, 1.0]
+    A corrective stroke's ``exp(mu)`` relative to the main stroke's, and the
+    share of the remaining error it removes.
+``drift_px`` [0, 4] px at ``drift_hz`` [2.5, 5.5] Hz
+    Slow hand drift around the strokes' path (two sinusoids per axis, zero at
+    both ends): recorded hands are never perfectly still between strokes and
+    real speed signals carry much 2-10 Hz power.
 
 The movement ends when every stroke is 99.5 % complete (2.6 sigma after its
 median); each stroke's travelled fraction is divided by its value at that
-time so the strokes' displacements add up to the target exactly. Timing
-defaults mimic browser-recorded pointers (~60 Hz with scheduler jitter and
-occasional dropped frames).
+time so the strokes' displacements add up to the target exactly.
+
+Recording defaults mimic a browser-recorded mouse: a 125 Hz device
+(``poll_hz``) read at ~60 Hz frames with small jitter, whole-millisecond
+time stamps and move events only (:mod:`deval.generators.recording`), and a
+final click point after a short pause (``dwell_end`` 1, ``dwell_gap``
+10-80 ms), as in SapiMouse-dev where 88 % of movements end that way.
 """
 
 from __future__ import annotations

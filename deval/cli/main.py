@@ -20,6 +20,7 @@ from deval.errors import DevalError
 COMMANDS: dict[str, str] = {
     "compare": "deval.cli.compare:compare",
     "convert": "deval.cli.convert:convert",
+    "demo": "deval.cli.demo:demo",
     "evaluate": "deval.cli.detect:evaluate",
     "generate-negatives": "deval.cli.generate:generate_negatives",
     "list-generators": "deval.cli.generate:list_generators",

@@ -299,7 +299,8 @@ def train_diffusion(
             best_score = score
             save_checkpoint(out / "best", ema.model.state_dict(), cfg, encoder, extra={"metrics": line})
         with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+            clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in line.items()}
+            f.write(json.dumps(clean) + "\n")
         save_checkpoint(out / "last", ema.model.state_dict(), cfg, encoder)
         save_tensor_dict(out / "last" / "training_state.pt", {
             "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
