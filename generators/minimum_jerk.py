@@ -43,7 +43,7 @@ __all__ = ["MinimumJerkBot", "minimum_jerk_profile", "via_point_coefficients"]
 def minimum_jerk_profile(tau: np.ndarray) -> np.ndarray:
     """Normalised minimum-jerk position ``10 tau^3 - 15 tau^4 + 6 tau^5`` for ``tau`` clipped to [0, 1]."""
     tau = np.clip(tau, 0.0, 1.0)
-    return tau ** 3 * (10.0 + tau * (-15.0 + 6.0 * tau))
+    return tau * tau * tau * (10.0 + tau * (-15.0 + 6.0 * tau))
 
 
 def via_point_coefficients(target: np.ndarray, via: np.ndarray, tau1: np.ndarray) -> np.ndarray:
@@ -147,11 +147,14 @@ class MinimumJerkBot(ClosedFormBot):
         disp, dur, onset, total, coef, tau1 = plan
         seg = grid.index.seg
         t = grid.s * total[seg]  # natural time of the style
-        # primary
-        tau = np.clip(t / dur[seg, 0], 0.0, 1.0)[:, None]
-        c = coef[seg]
-        out = tau ** 3 * (c[:, 0] + tau * (c[:, 1] + tau * c[:, 2]))
-        out += c[:, 3] * np.maximum(tau - tau1[seg, None], 0.0) ** 5
+        # primary: a3 tau^3 + a4 tau^4 + a5 tau^5 + c (tau - tau1)_+^5, per axis
+        tau = np.clip(t / dur[seg, 0], 0.0, 1.0)
+        after = np.maximum(tau - tau1[seg], 0.0)
+        cube, after5 = tau * tau * tau, after * after * after * after * after
+        out = np.empty((len(t), 2))
+        for ax in range(2):
+            c = coef[:, :, ax]
+            out[:, ax] = cube * (c[seg, 0] + tau * (c[seg, 1] + tau * c[seg, 2])) + c[seg, 3] * after5
         # corrections
         for j in range(1, disp.shape[1]):
             tau = (t - onset[seg, j]) / dur[seg, j]

@@ -197,25 +197,41 @@ class SigmaLognormalBot(ClosedFormBot):
         drift = draw_uniform(rng, p["drift_px"], n)[:, None, None] * rng.uniform(0.3, 1.0, (n, DRIFT_COMPONENTS, 2))
         freq = 2.0 * np.pi * draw_uniform(rng, p["drift_hz"], n * DRIFT_COMPONENTS * 2).reshape(n, DRIFT_COMPONENTS, 2)
         phase = rng.uniform(0.0, 2.0 * np.pi, (n, DRIFT_COMPONENTS, 2))
-        return total, (t0, mu, sigma, length, theta_s, delta, f_end, total, drift, freq, phase)
+        # active strokes as flat arrays, movement by movement (first_stroke[i] is movement i's first)
+        strokes = {
+            "t0": t0[active], "mu": mu[active], "sigma": sigma[active], "inv_f_end": 1.0 / f_end[active],
+            "theta_s": theta_s[active], "delta": delta[active], "radius": (length / delta)[active],
+            "sin0": np.sin(theta_s[active]), "cos0": np.cos(theta_s[active]),
+        }
+        first_stroke = np.concatenate([[0], np.cumsum(k)[:-1]])
+        return total, (k, first_stroke, strokes, total, drift, freq, phase)
 
     def _path(self, grid: MotionGrid, dist: np.ndarray, plan: Any, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
-        t0, mu, sigma, length, theta_s, delta, f_end, total, drift, freq, phase = plan
+        k, first_stroke, st, total, drift, freq, phase = plan
         seg = grid.index.seg
+        p = len(seg)
         t = grid.s * total[seg]
         # drift, tapered to zero at both ends so the endpoints stay exact
         taper = np.sin(np.pi * grid.s)
-        x = np.zeros(len(t))
-        y = np.zeros(len(t))
+        x = np.zeros(p)
+        y = np.zeros(p)
         for j in range(DRIFT_COMPONENTS):
             x += drift[seg, j, 0] * np.sin(freq[seg, j, 0] * t + phase[seg, j, 0])
             y += drift[seg, j, 1] * np.sin(freq[seg, j, 1] * t + phase[seg, j, 1])
         x *= taper
         y *= taper
-        for j in range(t0.shape[1]):
-            f = lognormal_fraction(t, t0[seg, j], mu[seg, j], sigma[seg, j]) / f_end[seg, j]
-            th0, d, r = theta_s[seg, j], delta[seg, j], length[seg, j] / delta[seg, j]
-            x += r * (np.sin(th0 + d * f) - np.sin(th0))
-            y += r * (np.cos(th0) - np.cos(th0 + d * f))
+        # strokes: one entry per (point, active stroke of its movement) that has started
+        k_point = k[seg]
+        point = np.repeat(np.arange(p), k_point)
+        within = np.arange(len(point)) - np.repeat(np.cumsum(k_point) - k_point, k_point)
+        stroke = first_stroke[seg][point] + within
+        since = t[point] - st["t0"][stroke]
+        started = since > 0
+        point, stroke, since = point[started], stroke[started], since[started]
+        f = ndtr((np.log(since) - st["mu"][stroke]) / st["sigma"][stroke]) * st["inv_f_end"][stroke]
+        angle = st["theta_s"][stroke] + st["delta"][stroke] * f
+        radius = st["radius"][stroke]
+        x += np.bincount(point, radius * (np.sin(angle) - st["sin0"][stroke]), minlength=p)
+        y += np.bincount(point, radius * (st["cos0"][stroke] - np.cos(angle)), minlength=p)
         return x, y

@@ -80,7 +80,7 @@ def write_compare_report(
     ctx: dict = {}
     if figures:
         sets = {result.real_name: result.real.traj, **{f.name: f.traj for f in result.fakes}}
-        ctx["gallery"] = figure_to_data_uri(trajectory_gallery(sets, n=12, seed=result.settings.seed))
+        ctx["gallery"] = figure_to_data_uri(trajectory_gallery(sets, n=6 if len(sets) > 3 else 12, seed=result.settings.seed))
         cols = [c for c in HISTOGRAM_COLUMNS if c in result.real.features.columns]
         if cols:
             ctx["histograms"] = figure_to_data_uri(

@@ -59,6 +59,9 @@ def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.Argumen
     ``--diffusion_eval_dt S``       1/60       seconds between points when the data have no time channel
     ``--diffusion_eval_xy_scale F`` 1.0        pixels per unit of the harness's x, y
     ``--diffusion_eval_seed S``     0          seed of the condition draw, the sampler and the metrics
+    ``--diffusion_eval_threads N``  0          CPU threads of torch and the metrics during an
+                                               evaluation (0: leave as they are)
+    ``--diffusion_eval_no_plots``   off        skip the overlay PNGs (numbers only)
     ==============================  =========  ===================================================
 
     Parameters
@@ -103,4 +106,9 @@ def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.Argumen
         help="Pixels per unit of the harness's coordinates (the diffusion model works in pixels). Default: 1.")
     add("--diffusion_eval_seed", type=int, default=0, metavar="S",
         help="Seed of the evaluation (conditions, sampler, metrics). Default: 0.")
+    add("--diffusion_eval_threads", type=_non_negative_int, default=0, metavar="N",
+        help="CPU threads of torch and the metrics during an evaluation (0: unchanged; 1 is fastest on a "
+             "busy machine).")
+    add("--diffusion_eval_no_plots", action="store_true",
+        help="Do not write the kinematic/spectral overlay PNGs (the numbers are still computed).")
     return parser

@@ -44,7 +44,7 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -121,6 +121,9 @@ class DiffusionEvalHook:
         Seed of the condition draw, the diffusion sampler and the metrics.
     plots : bool
         Write the kinematic and spectral overlay PNGs.
+    threads : int
+        CPU threads of torch and of the metrics' native libraries during an
+        evaluation (restored afterwards); 0 leaves them as they are.
 
     Raises
     ------
@@ -134,7 +137,7 @@ class DiffusionEvalHook:
     def __init__(self, enabled: bool = True, checkpoint: str | os.PathLike | None = None, *, every: int = 1,
                  n_samples: int = 500, out_dir: str | os.PathLike = "diffusion_eval", steps: int = 0,
                  device: str = "cpu", channels: str = "xyt", dt: float = 1 / 60, xy_scale: float = 1.0,
-                 seed: int = 0, plots: bool = True) -> None:
+                 seed: int = 0, plots: bool = True, threads: int = 0) -> None:
         self.enabled = bool(enabled)
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.every = int(every)
@@ -147,6 +150,7 @@ class DiffusionEvalHook:
         self.xy_scale = float(xy_scale)
         self.seed = int(seed)
         self.plots = bool(plots)
+        self.threads = int(threads)
         self.calls = 0
         self.evaluations = 0
         self._diffusion = None
@@ -154,6 +158,8 @@ class DiffusionEvalHook:
             raise ConfigError(f"--diffusion_eval_every must be >= 1, got {every}")
         if self.n_samples < MIN_VAL:
             raise ConfigError(f"--diffusion_eval_samples must be >= {MIN_VAL}, got {n_samples}")
+        if self.threads < 0:
+            raise ConfigError(f"--diffusion_eval_threads must be >= 0, got {threads}")
         if self.steps < 0:
             raise ConfigError(f"--diffusion_eval_steps must be >= 0, got {steps}")
         if channels not in CHANNEL_CONVENTIONS:
@@ -178,7 +184,8 @@ class DiffusionEvalHook:
             out_dir=get("diffusion_eval_out", "diffusion_eval"), steps=get("diffusion_eval_steps", 0),
             device=get("diffusion_eval_device", "cpu"), channels=get("diffusion_eval_channels", "xyt"),
             dt=get("diffusion_eval_dt", 1 / 60), xy_scale=get("diffusion_eval_xy_scale", 1.0),
-            seed=get("diffusion_eval_seed", 0),
+            seed=get("diffusion_eval_seed", 0), plots=not get("diffusion_eval_no_plots", False),
+            threads=get("diffusion_eval_threads", 0),
         )
         kw.update(overrides)
         return cls(**kw)
@@ -250,6 +257,8 @@ class DiffusionEvalHook:
     def evaluate(self, epoch: int | None, val_data: Any, gan_sample_fn: Callable | None = None, model: Any = None,
                  *, mask: Any = None, lengths: Any = None) -> dict[str, float]:
         """Run one evaluation now (see :meth:`__call__`); works even when the hook is disabled."""
+        import contextlib
+
         import torch
 
         if self.checkpoint is None:
@@ -257,17 +266,25 @@ class DiffusionEvalHook:
         modules = _modules(model)
         modes = [m.training for m in modules]
         py_state, np_state = random.getstate(), np.random.get_state()
+        threads_before = torch.get_num_threads()
         cuda = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
+        limits = contextlib.nullcontext()
+        if self.threads:
+            from threadpoolctl import threadpool_limits
+
+            limits = threadpool_limits(limits=self.threads)
+            torch.set_num_threads(self.threads)
         try:
             for m in modules:
                 m.train(False)
-            with torch.random.fork_rng(devices=cuda), torch.no_grad():
+            with limits, torch.random.fork_rng(devices=cuda), torch.no_grad():
                 return self._evaluate(epoch, val_data, gan_sample_fn, mask, lengths)
         finally:
             for m, mode in zip(modules, modes):
                 m.train(mode)
             random.setstate(py_state)
             np.random.set_state(np_state)
+            torch.set_num_threads(threads_before)
 
     def _evaluate(self, epoch, val_data, gan_sample_fn, mask, lengths) -> dict[str, float]:
         from deval.compare import CompareSettings, compare_pair, prepare

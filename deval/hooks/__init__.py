@@ -1,0 +1,25 @@
+"""Hooks that put deval inside an existing training script.
+
+``--use_diffusion_eval``: evaluate a GAN being trained in someone else's
+harness against a deval diffusion model at the end of epochs, with three
+lines in the script::
+
+    from deval.hooks import DiffusionEvalHook, add_diffusion_eval_args
+
+    add_diffusion_eval_args(parser)                   # before parser.parse_args()
+    hook = DiffusionEvalHook.from_args(args)          # after it
+    metrics = hook(epoch, val_data, gan_sample_fn=sample, model=generator)   # end of each epoch
+
+Importing this package is cheap: it imports neither torch, scikit-learn nor
+matplotlib (they are imported by the first evaluation), and a disabled hook
+returns ``{}`` without doing anything. See :mod:`deval.hooks.diffusion_eval`
+for what an evaluation computes and :mod:`deval.hooks.data` for the accepted
+data layouts (arrays / tensors ``[B, T, C]`` with a mask or lengths,
+``x, y[, t]`` or ``dx, dy[, dt]`` channels, or ``Trajectories``).
+"""
+
+from deval.hooks.args import add_diffusion_eval_args
+from deval.hooks.data import CHANNEL_CONVENTIONS, as_trajectories
+from deval.hooks.diffusion_eval import HOOK_METRICS, DiffusionEvalHook
+
+__all__ = ["CHANNEL_CONVENTIONS", "DiffusionEvalHook", "HOOK_METRICS", "add_diffusion_eval_args", "as_trajectories"]
