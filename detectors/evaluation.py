@@ -191,7 +191,7 @@ def style_sets(
             styles = traj.style.astype(str)
             groups = {}
             for s in pd.unique(styles):
-                label = s if s and s != "human" else f"{what}-{i}"
+                label = str(s) if s and s != "human" else f"{what}-{i}"
                 groups[label] = traj[styles == s]
         for s, t in groups.items():
             if s in out:
@@ -399,12 +399,14 @@ def evaluate_holdout(
     train_groups, test_groups = split_by_group(groups, test_fraction, seed)
     is_test: dict[str, np.ndarray] = {"real": np.isin(groups, test_groups)}
     rng = np.random.default_rng(seed)
+    linked_map: dict[str, bool] = {}
     for s, t in {**train_styles, **test_styles}.items():
         if s in test_styles:
             is_test[s] = np.ones(len(t), dtype=bool)
+            linked_map[s] = False
             continue
         g = t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy()
-        linked = kind != "movement" and np.isin(g, groups).all()
+        linked = linked_map[s] = bool(kind != "movement" and np.isin(g, groups).all())
         if linked:
             is_test[s] = np.isin(g, test_groups)
         else:
@@ -415,9 +417,7 @@ def evaluate_holdout(
     split = {
         "group_kind": kind, "train_groups": train_groups.tolist(), "test_groups": test_groups.tolist(),
         "n_real_train": int((~is_test["real"]).sum()), "n_real_test": int(is_test["real"].sum()),
-        "bots_linked_to_people": {s: bool(kind != "movement" and s not in test_styles and np.isin(
-            t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy(), groups).all())
-            for s, t in {**train_styles, **test_styles}.items()},
+        "bots_linked_to_people": linked_map,
     }
     # baseline: the test people cut in two groups of people
     test_g = np.asarray(test_groups)

@@ -102,8 +102,8 @@ def run_demo(
     from deval.compare import CompareSettings, compare_sets
     from deval.detectors.evaluation import evaluate_holdout
     from deval.generators import get
-    from reports.compare_report import write_compare_report
-    from reports.detector_report import write_evaluation_report
+    from deval.reports.compare_report import write_compare_report
+    from deval.reports.detector_report import write_evaluation_report
 
     s = settings or DemoSettings()
     step = progress or (lambda msg: None)
@@ -181,6 +181,6 @@ def run_demo(
 
 
 def _index_html(summary: dict, verdicts: list[dict]) -> str:
-    from reports.html import render
+    from deval.reports.html import render
 
     return render("demo.html", summary=summary, verdicts=verdicts)

@@ -30,14 +30,13 @@ duration (point counts are not followed: the dynamics decide them).
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
 from deval.generators.parameters import ParamSpec, draw_uniform
 from deval.generators.ragged import RaggedIndex
 from deval.generators.scripted import Motion, ScriptedBot, common_params
-from deval.generators.timing import TimingDraw, TimingModel
+from deval.generators.timing import TimingDraw
 
 __all__ = ["PIDBot"]
 
@@ -92,6 +91,7 @@ class PIDBot(ScriptedBot):
             "i_limit": a_max / np.maximum(ki, 1e-12),  # anti-wind-up: Ki * |integral| <= a_max
             "period": 1.0 / draw.rate_hz, "jitter": draw.jitter, "drop": draw.drop,
             **{k: np.zeros(n) for k in ("px", "py", "vx", "vy", "ix", "iy", "fx", "fy", "clock")},
+            "miss": dist.astype(np.float64).copy(),  # distance to the target
         }
         alive = np.ones(n, dtype=bool)
         rec_i, rec_x, rec_y, rec_t = [np.arange(n)], [np.zeros(n)], [np.zeros(n)], [np.zeros(n)]
@@ -100,20 +100,21 @@ class PIDBot(ScriptedBot):
                 w = {k: v[alive] for k, v in w.items()}
                 alive = np.ones(len(w["i"]), dtype=bool)
             m = len(alive)
-            dt = w["period"] * np.exp(w["jitter"] * rng.standard_normal(m)) * (1.0 + (rng.random(m) < w["drop"]))
+            z = rng.standard_normal((3, m))
+            dt = w["period"] * np.exp(w["jitter"] * z[0]) * (1.0 + (rng.random(m) < w["drop"]))
             ex, ey = w["dist"] - w["px"], -w["py"]
-            near = np.hypot(ex, ey) < zone  # conditional integration (anti-wind-up)
+            near_dt = (w["miss"] < zone) * dt  # conditional integration (anti-wind-up)
             lim = w["i_limit"]
-            w["ix"] = np.minimum(np.maximum(w["ix"] + np.where(near, ex * dt, 0.0), -lim), lim)
-            w["iy"] = np.minimum(np.maximum(w["iy"] + np.where(near, ey * dt, 0.0), -lim), lim)
+            w["ix"] = np.minimum(np.maximum(w["ix"] + ex * near_dt, -lim), lim)
+            w["iy"] = np.minimum(np.maximum(w["iy"] + ey * near_dt, -lim), lim)
             cx = w["kp"] * ex + w["ki"] * w["ix"] - w["kd"] * w["vx"]
             cy = w["kp"] * ey + w["ki"] * w["iy"] - w["kd"] * w["vy"]
             # signal-dependent noise: a unit Ornstein-Uhlenbeck process (exact discretisation)
             # scaled by the size of the command, so it fades as the mass settles
-            decay = np.exp(-dt / NOISE_CORRELATION_S)
-            kick = np.sqrt(1.0 - decay ** 2)
-            w["fx"] = w["fx"] * decay + kick * rng.standard_normal(m)
-            w["fy"] = w["fy"] * decay + kick * rng.standard_normal(m)
+            decay = np.exp(dt * (-1.0 / NOISE_CORRELATION_S))
+            kick = np.sqrt(1.0 - decay * decay)
+            w["fx"] = w["fx"] * decay + kick * z[1]
+            w["fy"] = w["fy"] * decay + kick * z[2]
             gain = w["noise"] * np.hypot(cx, cy)
             ax, ay = cx + gain * w["fx"], cy + gain * w["fy"]
             sat = np.minimum(1.0, w["a_max"] / np.maximum(np.hypot(ax, ay), 1e-12)) * dt
@@ -130,8 +131,8 @@ class PIDBot(ScriptedBot):
             else:
                 rec_i.append(w["i"][alive]), rec_x.append(w["px"][alive]), rec_y.append(w["py"][alive])
                 rec_t.append(w["clock"][alive])
-            miss = np.hypot(w["dist"] - w["px"], w["py"])
-            alive &= ((miss >= w["settle"]) | (speed >= settle_speed)) & (w["clock"] < max_duration)
+            w["miss"] = np.hypot(w["dist"] - w["px"], w["py"])
+            alive &= ((w["miss"] >= w["settle"]) | (speed >= settle_speed)) & (w["clock"] < max_duration)
 
         idx = np.concatenate(rec_i)
         order = np.argsort(idx, kind="stable")  # per movement, in time order

@@ -18,8 +18,8 @@ import pandas as pd
 from deval import __version__
 from deval.atomic import check_writable, write_text
 from deval.compare import CompareResult
-from reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
-from reports.html import html_table, render
+from deval.reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
+from deval.reports.html import html_table, render
 
 REPORT_FILES = ("report.html", "metrics.csv", "metrics.json", "feature_distances.csv")
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from deval import __version__
 from deval.atomic import check_writable, write_text
-from deval.detectors.evaluation import HUMAN_BASELINE, EvaluationResult
+from deval.detectors.evaluation import EvaluationResult
 from deval.reports.detector_figures import movement_gallery, roc_figure, score_distributions
 from deval.reports.figures import figure_to_data_uri
 from deval.reports.html import html_table, render
@@ -125,17 +125,14 @@ def write_evaluation_report(
             ctx["galleries"].append((view, figure_to_data_uri(
                 movement_gallery(result.scores, result.sets, view, n=gallery_n))))
     split = result.split
+    test_only = set()
+    if result.settings.holdout == "test-negatives":
+        test_only = set(result.scores.loc[result.scores["setting"] == "held-out", "style"])
     sets_table = pd.DataFrame([
         {"set": name, "movements": len(t), "label": "human" if name == "real" else "bot",
-         "role": "real" if name == "real" else ("test only" if result.settings.holdout == "test-negatives"
-                                                 and name not in payload["split"]["bots_linked_to_people"]
-                                                 else "train/test")}
+         "role": "real" if name == "real" else ("test only" if name in test_only else "train and test")}
         for name, t in result.sets.items()
     ])
-    if result.settings.holdout == "test-negatives":
-        test_only = set(result.scores.loc[(result.scores["setting"] == "held-out"), "style"])
-        sets_table["role"] = ["test only" if s in test_only else ("real" if s == "real" else "train/test")
-                              for s in sets_table["set"]]
     models_table = pd.DataFrame([
         {"view": v, "model": "all styles" if m == "all" else f"without {m}", "parameters": n,
          "train s": result.timings.get(f"train {v} {m}", np.nan),
@@ -165,7 +162,6 @@ def write_evaluation_report(
         sets_table=html_table(sets_table),
         models_table=html_table(models_table, float_format="{:.2f}"),
         settings_json=json.dumps(_clean({"settings": payload["settings"], "timings": result.timings}), indent=2),
-        baseline_name=HUMAN_BASELINE,
         **ctx,
     )
     return write_text(out / "report.html", html, force=force)

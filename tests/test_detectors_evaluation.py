@@ -194,7 +194,7 @@ def test_bad_settings(real, styles):
 
 # ------------------------------------------------------------------ report
 def test_report(result, tmp_path):
-    html = write_evaluation_report(result, tmp_path, real_name="sapimouse-subset")
+    html = write_evaluation_report(result, tmp_path, real_name="sapimouse-subset", gallery_n=2)
     for name in EVALUATION_FILES:
         assert (tmp_path / name).exists()
     text = html.read_text()

@@ -50,7 +50,7 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     """
     from deval.compare import compare_sets
     from deval.io import load_trajectories
-    from reports.compare_report import REPORT_FILES, write_compare_report
+    from deval.reports.compare_report import REPORT_FILES, write_compare_report
     from deval.atomic import check_writable
 
     for name in REPORT_FILES:  # fail before any work

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Mapping
 
@@ -85,11 +86,13 @@ def save_overlays(real, fakes: Mapping[str, object], out_dir: str | os.PathLike,
 
     out = Path(out_dir)
     cols = [c for c in KINEMATIC_OVERLAY if c in real.features.columns]
-    fig = feature_histograms(real.features, {k: v.features for k, v in fakes.items()}, cols, ncols=4)
-    fig.suptitle(f"{stem}: kinematic features, validation (filled) vs generated", fontsize=9, y=1.01)
-    kin = out / f"{stem}_kinematic.png"
-    _save_png(fig, kin)
-    fig = psd_overlay(real.freqs, real.psd, {k: v.psd for k, v in fakes.items()})
-    spec = out / f"{stem}_spectral.png"
-    _save_png(fig, spec)
+    kin, spec = out / f"{stem}_kinematic.png", out / f"{stem}_spectral.png"
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        # a set whose values of a feature are all undefined draws an empty histogram
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fig = feature_histograms(real.features, {k: v.features for k, v in fakes.items()}, cols, ncols=4)
+        fig.suptitle(f"{stem}: kinematic features, validation (filled) vs generated", fontsize=9, y=1.01)
+        _save_png(fig, kin)
+        fig = psd_overlay(real.freqs, real.psd, {k: v.psd for k, v in fakes.items()})
+        _save_png(fig, spec)
     return {"kinematic": str(kin), "spectral": str(spec)}

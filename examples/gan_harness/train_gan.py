@@ -66,12 +66,18 @@ def split_by_user(data: dict, fraction: float, seed: int) -> tuple[np.ndarray, n
     return data["keep"][~is_val], data["keep"][is_val]
 
 
+def point_index(off: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For movements ``idx``: global point indices, row of each point, position within its row, lengths."""
+    lengths = off[idx + 1] - off[idx]
+    seg = np.repeat(np.arange(len(idx)), lengths)
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(off[idx], lengths) + within, seg, within, lengths
+
+
 def resample(data: dict, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Movements ``idx`` resampled to ``k`` points evenly spaced in time: positions (n, k, 2) px, durations (n,) s."""
     off, t = data["offsets"], data["t"]
-    lengths = off[idx + 1] - off[idx]
-    pts = np.concatenate([np.arange(off[i], off[i + 1]) for i in idx])  # point indices of the movements
-    seg = np.repeat(np.arange(len(idx)), lengths)
+    pts, seg, _, lengths = point_index(off, idx)
     dur = t[off[idx + 1] - 1] - t[off[idx]]
     span = dur.max() + 1.0
     key = seg * span + (t[pts] - np.repeat(t[off[idx]], lengths))  # one increasing axis for all movements
@@ -83,11 +89,9 @@ def resample(data: dict, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
 def padded(data: dict, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Original movements ``idx`` as a zero-padded tensor [n, T, 3] (x, y, t) and their lengths [n]."""
     off = data["offsets"]
-    lengths = off[idx + 1] - off[idx]
+    pts, seg, within, lengths = point_index(off, idx)
     out = np.zeros((len(idx), int(lengths.max()), 3))
-    for row, i in enumerate(idx):
-        s = slice(off[i], off[i + 1])
-        out[row, : lengths[row]] = np.column_stack([data["x"][s], data["y"][s], data["t"][s] - data["t"][off[i]]])
+    out[seg, within] = np.column_stack([data["x"][pts], data["y"][pts], data["t"][pts] - data["t"][off[idx]][seg]])
     return torch.as_tensor(out, dtype=torch.float32), torch.as_tensor(lengths)
 
 
@@ -187,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
-            d_sum += float(d_loss)
-            g_sum += float(g_loss)
+            d_sum += d_loss.item()
+            g_sum += g_loss.item()
             batches += 1
         print(f"epoch {epoch}/{args.epochs}  d_loss {d_sum / max(batches, 1):.4f}  g_loss {g_sum / max(batches, 1):.4f}"
               f"  ({time.perf_counter() - t0:.1f} s)", flush=True)

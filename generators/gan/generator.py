@@ -60,6 +60,11 @@ class GANGenerator(TrainableGenerator):
         if self.params["checkpoint"] is not None:
             self._load_weights(self.params["checkpoint"])
 
+    @property
+    def is_fitted(self) -> bool:
+        """True once a checkpoint is loaded (or :meth:`fit` has trained one)."""
+        return self.net is not None
+
     # ------------------------------------------------------------- weights
     def _load_weights(self, directory: str | os.PathLike) -> None:
         state, cfg, encoder = load_gan_checkpoint(directory)
