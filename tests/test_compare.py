@@ -67,3 +67,18 @@ def test_straight_lines_read_different(real_small):
     assert not res.verdicts()[0]["passed"]
     names = [b["name"] for b in res.baselines]
     assert any("human vs human" in n for n in names)
+
+
+def test_by_style_gives_one_row_per_style(sapimouse_path, real_small, tmp_path):
+    fake = Trajectories.concat([
+        straight_line_version(real_small[:300]).with_meta(style="line", label=1),
+        real_small[300:600].with_meta(style="copy", label=1),
+    ])
+    fake.save(tmp_path / "mixed.npz")
+    real_small[600:1500].save(tmp_path / "real.npz")
+    r = CliRunner().invoke(cli, ["compare", str(tmp_path / "real.npz"), str(tmp_path / "mixed.npz"), "--by-style",
+                                 "--out", str(tmp_path / "rep"), "-q", "--no-baselines", "--metrics", "c2st"])
+    assert r.exit_code == 0, r.output
+    m = pd.read_csv(tmp_path / "rep" / "metrics.csv").set_index("fake")
+    assert set(m.index) == {"mixed:line", "mixed:copy"}
+    assert m.loc["mixed:line", "c2st_acc"] > 0.9 > 0.6 > m.loc["mixed:copy", "c2st_acc"]

@@ -33,11 +33,12 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @click.option("--permutations", type=click.IntRange(min=0), default=200, show_default=True,
               help="Permutations of the MMD test.")
 @click.option("--no-baselines", is_flag=True, help="Skip the real-vs-real reference C2STs.")
+@click.option("--by-style", is_flag=True, help="Split each FAKE file by its style column: one row per style.")
 @click.option("--format", "fmt", default=None, help="Input format for every file (default: detect).")
 @quiet_option
 @force_option
 def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, folds, group_by_user,
-            permutations, no_baselines, fmt, quiet, force):
+            permutations, no_baselines, by_style, fmt, quiet, force):
     """Judge how close FAKE movement sets are to REAL ones.
 
     Every set goes through the same canonicalisation and feature extraction;
@@ -64,10 +65,14 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     real_traj = load_trajectories(real, fmt)
     fake_trajs = {}
     for path in fakes:
-        name = Path(path).stem
-        while name in fake_trajs or name == Path(real).stem:
-            name += "'"
-        fake_trajs[name] = load_trajectories(path, fmt)
+        traj = load_trajectories(path, fmt)
+        parts = {Path(path).stem: traj}
+        if by_style:
+            parts = {f"{Path(path).stem}:{st}": traj[traj.style == st] for st in dict.fromkeys(traj.style)}
+        for name, part in parts.items():
+            while name in fake_trajs or name == Path(real).stem:
+                name += "'"
+            fake_trajs[name] = part
     steps = 2 + 2 * len(fake_trajs) + (0 if no_baselines else 1)
     with step_progress(steps, "compare", quiet) as advance:
         result = compare_sets(real_traj, fake_trajs, settings, real_name=Path(real).stem, progress=advance)
