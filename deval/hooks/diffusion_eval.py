@@ -234,6 +234,8 @@ class DiffusionEvalHook:
         """
         if not self.enabled:
             return {}
+        if isinstance(epoch, np.integer):
+            epoch = int(epoch)
         self.calls += 1
         if not force and self.calls % self.every != 0:
             return {}
