@@ -52,6 +52,13 @@ def _default_meta(n: int) -> pd.DataFrame:
 
 def _complete_meta(meta: pd.DataFrame | dict | None, n: int) -> pd.DataFrame:
     """Return a fresh DataFrame with N rows and the standard columns first."""
+    if (
+        isinstance(meta, pd.DataFrame) and len(meta) == n and tuple(meta.columns[:4]) == STANDARD_META
+        and meta["user"].dtype == np.int64 and meta["label"].dtype == np.int64
+        and meta["style"].dtype == object and meta["session"].dtype == object
+        and isinstance(meta.index, pd.RangeIndex) and meta.index.start == 0 and meta.index.step == 1
+    ):
+        return meta  # already complete (the common case when slicing): share it, frames are not mutated
     base = _default_meta(n)
     if meta is None:
         return base
