@@ -35,7 +35,20 @@ from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TrajectoryDetector", "check_binary_labels", "balanced_weights"]
+__all__ = ["TrajectoryDetector", "check_binary_labels", "balanced_weights", "store_init_params"]
+
+
+def store_init_params(estimator: Any, arguments: dict[str, Any]) -> None:
+    """Store every ``__init__`` argument on ``estimator`` unchanged, under its own name.
+
+    The scikit-learn convention (``get_params`` and ``clone`` read the
+    parameters back from the attributes of the same names). Call it as
+    ``store_init_params(self, locals())``, the first statement of ``__init__``,
+    so that ``arguments`` holds the arguments and nothing else.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def check_binary_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
@@ -67,7 +80,8 @@ class TrajectoryDetector(ClassifierMixin, BaseEstimator):
 
     Subclasses define ``__init__`` with explicit keyword parameters (the
     scikit-learn convention), among them ``view``, ``resample_hz``, ``jitter``,
-    ``seed`` and ``class_weight``.
+    ``seed`` and ``class_weight``, and store them with
+    :func:`store_init_params`.
     """
 
     #: registry name of the head (``hgb``, ``logistic``, ``cnn``, ``gru``, ``module``)

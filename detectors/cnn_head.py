@@ -12,12 +12,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from deval.detectors.sequence_head import SequenceDetector, masked_pool
+from deval.detectors.base import store_init_params
+from deval.detectors.sequence_head import SequenceDetector, SequenceModule, masked_pool
 
 __all__ = ["CNNDetector", "DeltaCNN"]
 
 
-class DeltaCNN(nn.Module):
+class DeltaCNN(SequenceModule):
     """1-D CNN: ``forward(x (B, T, C), mask (B, T)) -> logits (B,)``.
 
     Parameters
@@ -49,9 +50,6 @@ class DeltaCNN(nn.Module):
             h = torch.relu(conv(h)) * m
         return masked_pool(h.transpose(1, 2), mask)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x, mask)).squeeze(-1)
-
 
 class CNNDetector(SequenceDetector):
     """Detector head: :class:`DeltaCNN` on canonical normalised steps.
@@ -80,21 +78,7 @@ class CNNDetector(SequenceDetector):
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-4, device: str = "cpu",
                  n_threads: int | None = 1,
                  width: int = 32, kernel_size: int = 5, hidden: int = 32):
-        self.view = view
-        self.resample_hz = resample_hz
-        self.jitter = jitter
-        self.seed = seed
-        self.class_weight = class_weight
-        self.max_len = max_len
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.n_threads = n_threads
-        self.width = width
-        self.kernel_size = kernel_size
-        self.hidden = hidden
+        store_init_params(self, locals())
 
     def _build_module(self) -> DeltaCNN:
         return DeltaCNN(3, int(self.width), int(self.kernel_size), int(self.hidden))

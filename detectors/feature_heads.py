@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from deval.detectors.base import TrajectoryDetector
+from deval.detectors.base import TrajectoryDetector, store_init_params
 from deval.detectors.featurizer import TrajectoryFeaturizer, feature_columns
 from deval.detectors.tree_ensemble import TreeEnsemble
 from deval.errors import CheckpointError
@@ -96,10 +96,7 @@ class LogisticFeatureClassifier(_BinaryFeatureClassifier):
     """
 
     def __init__(self, C: float = 1.0, log_transform: bool = True, max_iter: int = 1000, tol: float = 1e-6):
-        self.C = C
-        self.log_transform = log_transform
-        self.max_iter = max_iter
-        self.tol = tol
+        store_init_params(self, locals())
 
     def _pre(self, X: np.ndarray) -> np.ndarray:
         return signed_log(X) if self.log_transform else X
@@ -212,15 +209,7 @@ class HGBFeatureClassifier(_BinaryFeatureClassifier):
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
                  max_depth: int | None = None, min_samples_leaf: int = 20, l2_regularization: float = 0.0,
                  early_stopping: bool = False, random_state: int | None = 0, n_threads: int | None = 1):
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.max_depth = max_depth
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.early_stopping = early_stopping
-        self.random_state = random_state
-        self.n_threads = n_threads
+        store_init_params(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -296,14 +285,7 @@ class LogisticDetector(_FeatureDetector):
     def __init__(self, view: str = "raw", resample_hz: float = 60.0, jitter: float = 0.1, seed: int = 0,
                  class_weight: str | None = "balanced", features: "str | Sequence[str]" = "all",
                  C: float = 1.0, max_iter: int = 1000):
-        self.view = view
-        self.resample_hz = resample_hz
-        self.jitter = jitter
-        self.seed = seed
-        self.class_weight = class_weight
-        self.features = features
-        self.C = C
-        self.max_iter = max_iter
+        store_init_params(self, locals())
 
     def _make_classifier(self) -> LogisticFeatureClassifier:
         return LogisticFeatureClassifier(C=self.C, max_iter=self.max_iter)
@@ -338,18 +320,7 @@ class HGBDetector(_FeatureDetector):
                  class_weight: str | None = "balanced", features: "str | Sequence[str]" = "all",
                  max_iter: int = 200, learning_rate: float = 0.1, max_leaf_nodes: int = 31,
                  min_samples_leaf: int = 20, l2_regularization: float = 0.0, n_threads: int | None = 1):
-        self.view = view
-        self.resample_hz = resample_hz
-        self.jitter = jitter
-        self.seed = seed
-        self.class_weight = class_weight
-        self.features = features
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.n_threads = n_threads
+        store_init_params(self, locals())
 
     def _make_classifier(self) -> HGBFeatureClassifier:
         return HGBFeatureClassifier(

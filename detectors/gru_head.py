@@ -13,12 +13,13 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from deval.detectors.sequence_head import SequenceDetector, masked_pool
+from deval.detectors.base import store_init_params
+from deval.detectors.sequence_head import SequenceDetector, SequenceModule, masked_pool
 
 __all__ = ["DeltaGRU", "GRUDetector"]
 
 
-class DeltaGRU(nn.Module):
+class DeltaGRU(SequenceModule):
     """Bidirectional GRU: ``forward(x (B, T, C), mask (B, T)) -> logits (B,)``.
 
     Parameters
@@ -49,9 +50,6 @@ class DeltaGRU(nn.Module):
         last = torch.cat([h[-2], h[-1]], dim=1)
         return torch.cat([last, masked_pool(out, mask)], dim=1)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x, mask)).squeeze(-1)
-
 
 class GRUDetector(SequenceDetector):
     """Detector head: :class:`DeltaGRU` on canonical normalised steps.
@@ -71,21 +69,7 @@ class GRUDetector(SequenceDetector):
                  batch_size: int = 64, lr: float = 2e-3, weight_decay: float = 1e-4, device: str = "cpu",
                  n_threads: int | None = 1,
                  embed: int = 16, hidden_size: int = 48, hidden: int = 32):
-        self.view = view
-        self.resample_hz = resample_hz
-        self.jitter = jitter
-        self.seed = seed
-        self.class_weight = class_weight
-        self.max_len = max_len
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.n_threads = n_threads
-        self.embed = embed
-        self.hidden_size = hidden_size
-        self.hidden = hidden
+        store_init_params(self, locals())
 
     def _build_module(self) -> DeltaGRU:
         return DeltaGRU(3, int(self.embed), int(self.hidden_size), int(self.hidden))

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from deval.canonical import Normalizer
-from deval.detectors.base import TrajectoryDetector
+from deval.detectors.base import TrajectoryDetector, store_init_params
 from deval.detectors.feature_heads import LogisticFeatureClassifier
 from deval.detectors.sequence_data import DeltaBatch
 from deval.detectors.sequence_training import torch_threads
@@ -86,20 +86,7 @@ class ModuleFeatureDetector(TrajectoryDetector):
                  view: str = "raw", resample_hz: float = 60.0, jitter: float = 0.1, seed: int = 0,
                  class_weight: str | None = "balanced", max_len: int = 256, C: float = 1.0,
                  batch_size: int = 256, device: str = "cpu", n_threads: int | None = 1):
-        self.module = module
-        self.layer = layer
-        self.input_fn = input_fn
-        self.normalizer = normalizer
-        self.view = view
-        self.resample_hz = resample_hz
-        self.jitter = jitter
-        self.seed = seed
-        self.class_weight = class_weight
-        self.max_len = max_len
-        self.C = C
-        self.batch_size = batch_size
-        self.device = device
-        self.n_threads = n_threads
+        store_init_params(self, locals())
 
     def _check_module(self) -> nn.Module:
         if not isinstance(self.module, nn.Module):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from deval import __version__
-from deval.atomic import atomic_write, check_writable, write_text
+from deval.atomic import atomic_write, check_files_writable, write_text
 from deval.detectors.base import TrajectoryDetector
 from deval.detectors.registry import HEADS, head_class
 from deval.errors import CheckpointError
@@ -91,9 +91,7 @@ def save_detector(det: TrajectoryDetector, out_dir: str | os.PathLike, *, force:
 
     if not hasattr(det, "classes_"):
         raise CheckpointError("cannot save an unfitted detector; call fit() first")
-    out = Path(out_dir)
-    for name in DETECTOR_FILES:
-        check_writable(out / name, force)
+    out = check_files_writable(out_dir, DETECTOR_FILES, force)
     state, arrays, torch_state = det._export()
     params = {k: _jsonable(v) for k, v in det.get_params(deep=False).items() if k not in RUNTIME_PARAMS}
     record = {

@@ -20,7 +20,7 @@ from deval.detectors.sequence_training import fit_sequence_module, seeded_init, 
 from deval.errors import CheckpointError, ConfigError
 from deval.trajectories import Trajectories
 
-__all__ = ["SequenceDetector", "masked_pool"]
+__all__ = ["SequenceDetector", "SequenceModule", "masked_pool"]
 
 #: centre of the log step-count input of the heads (log(33) ~ 3.5 steps at 60 Hz)
 LOG_LEN_CENTER = 3.5
@@ -44,6 +44,24 @@ def masked_pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mx = h.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
     mx = torch.where(torch.isfinite(mx), mx, torch.zeros_like(mx))
     return torch.cat([mean, mx, torch.log(n) - LOG_LEN_CENTER], dim=1)
+
+
+class SequenceModule(nn.Module):
+    """Base of the heads' torch modules: ``forward(x (B, T, C), mask (B, T)) -> logits (B,)``.
+
+    Subclasses define :meth:`features` (the pooled per-movement features, also
+    what :meth:`SequenceDetector.embed` returns) and set ``self.head``, the MLP
+    from those features to one logit.
+    """
+
+    head: nn.Module
+
+    def features(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Per-movement features (B, F): the input of ``self.head``."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x, mask)).squeeze(-1)
 
 
 class SequenceDetector(TrajectoryDetector):

@@ -12,7 +12,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 from deval.errors import OutputExistsError
 
@@ -23,6 +23,17 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     if p.exists() and not force:
         raise OutputExistsError(p)
     return p
+
+
+def check_files_writable(out_dir: str | os.PathLike, names: Iterable[str], force: bool = False) -> Path:
+    """Return ``out_dir`` as a :class:`Path`, raising if any of the files ``names`` exists there and not ``force``.
+
+    Call it before any work or any write, so that a refused run leaves nothing behind.
+    """
+    out = Path(out_dir)
+    for name in names:
+        check_writable(out / name, force)
+    return out
 
 
 def _umask() -> int:

@@ -8,7 +8,6 @@ every fake set.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from pathlib import Path
 
@@ -16,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from deval import __version__
-from deval.atomic import check_writable, write_text
+from deval.atomic import write_text
 from deval.compare import CompareResult
 from deval.reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
+from deval.reports.files import prepare_report_dir, report_json
 from deval.reports.html import html_table, render
 
 REPORT_FILES = ("report.html", "metrics.csv", "metrics.json", "feature_distances.csv")
@@ -31,29 +31,6 @@ HISTOGRAM_COLUMNS = (
 )
 
 
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if np.isnan(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (Path,)):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _clean(obj):
-    """Replace NaN/inf by None so the JSON is standard."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def write_compare_report(
     result: CompareResult, out_dir: str | os.PathLike, *, force: bool = False, figures: bool = True
 ) -> Path:
@@ -62,15 +39,12 @@ def write_compare_report(
     Raises :class:`~deval.errors.OutputExistsError` before writing anything if
     a report file exists there and ``force`` is false.
     """
-    out = Path(out_dir)
-    for name in REPORT_FILES:
-        check_writable(out / name, force)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_report_dir(out_dir, REPORT_FILES, force)
     summary = result.summary()
     payload = result.to_dict()
     payload["deval_version"] = __version__
     write_text(out / "metrics.csv", summary.to_csv(index=False), force=force)
-    write_text(out / "metrics.json", json.dumps(_clean(payload), indent=2, default=_json_default), force=force)
+    write_text(out / "metrics.json", report_json(payload), force=force)
     dist_frames = [r.distances.assign(fake=r.name) for r in result.rows if r.distances is not None]
     if dist_frames:
         dist = pd.concat(dist_frames, ignore_index=True)
@@ -116,7 +90,7 @@ def write_compare_report(
         ),
         summary_table=html_table(summary),
         distances_tables=distances_tables,
-        settings_json=json.dumps(_clean(payload["settings"]), indent=2, default=_json_default),
+        settings_json=report_json(payload["settings"]),
         **ctx,
     )
     return write_text(out / "report.html", html, force=force)

@@ -10,7 +10,6 @@ every metric.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from pathlib import Path
 
@@ -18,32 +17,16 @@ import numpy as np
 import pandas as pd
 
 from deval import __version__
-from deval.atomic import check_writable, write_text
+from deval.atomic import write_text
 from deval.detectors.evaluation import EvaluationResult
 from deval.reports.detector_figures import movement_gallery, roc_figure, score_distributions
 from deval.reports.figures import figure_to_data_uri
+from deval.reports.files import prepare_report_dir, report_json
 from deval.reports.html import html_table, render
 
 __all__ = ["EVALUATION_FILES", "format_table", "headline_table", "write_evaluation_report"]
 
 EVALUATION_FILES = ("report.html", "metrics.csv", "scores.csv", "summary.json")
-
-
-def _clean(obj):
-    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def _with_ci(row: pd.Series, metric: str) -> str:
@@ -105,16 +88,13 @@ def write_evaluation_report(
     Raises :class:`~deval.errors.OutputExistsError` before writing anything if
     a report file exists there and ``force`` is false.
     """
-    out = Path(out_dir)
-    for name in EVALUATION_FILES:
-        check_writable(out / name, force)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_report_dir(out_dir, EVALUATION_FILES, force)
     write_text(out / "metrics.csv", result.metrics.to_csv(index=False), force=force)
     write_text(out / "scores.csv", result.scores.to_csv(index=False), force=force)
     payload = result.to_dict()
     payload["deval_version"] = __version__
     payload["real_name"] = real_name
-    write_text(out / "summary.json", json.dumps(_clean(payload), indent=2), force=force)
+    write_text(out / "summary.json", report_json(payload), force=force)
 
     views = [v.name for v in result.settings.parsed_views()]
     ctx: dict = {"distributions": [], "galleries": []}
@@ -161,7 +141,7 @@ def write_evaluation_report(
         full_table=html_table(full),
         sets_table=html_table(sets_table),
         models_table=html_table(models_table, float_format="{:.2f}"),
-        settings_json=json.dumps(_clean({"settings": payload["settings"], "timings": result.timings}), indent=2),
+        settings_json=report_json({"settings": payload["settings"], "timings": result.timings}),
         **ctx,
     )
     return write_text(out / "report.html", html, force=force)

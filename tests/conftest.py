@@ -2,7 +2,9 @@
 
 ``sapimouse_path`` is the real SapiMouse-dev file from ``../shared/data``
 (override with the ``DEVAL_SAPIMOUSE`` environment variable); tests that need it
-skip with a clear reason when it is absent.
+skip with a clear reason when it is absent. ``one_torch_thread`` runs a
+module's torch work on one thread (``pytestmark =
+pytest.mark.usefixtures("one_torch_thread")``).
 """
 
 from __future__ import annotations
@@ -39,3 +41,15 @@ def sapimouse(sapimouse_path):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run the module's torch work on one thread, then restore torch's setting.
+
+    Small tensors: one thread is much faster than two on a shared 2-core machine.
+    """
+    from deval.detectors.sequence_training import torch_threads
+
+    with torch_threads(1):
+        yield

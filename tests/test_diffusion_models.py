@@ -17,13 +17,7 @@ from deval.generators.diffusion.transformer import TransformerDenoiser
 from deval.generators.diffusion.unet1d import UNet1d
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensors: one thread is much faster than two on a shared 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _randomise(m):

@@ -16,13 +16,7 @@ from deval.generators.diffusion.samplers import make_sampler
 from deval.generators.diffusion.schedules import NoiseSchedule, inference_timesteps
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensors: one thread is much faster than two on a shared 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])

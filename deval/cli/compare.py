@@ -52,10 +52,9 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     from deval.compare import compare_sets
     from deval.io import load_trajectories
     from deval.reports.compare_report import REPORT_FILES, write_compare_report
-    from deval.atomic import check_writable
+    from deval.atomic import check_files_writable
 
-    for name in REPORT_FILES:  # fail before any work
-        check_writable(Path(out) / name, force)
+    check_files_writable(out, REPORT_FILES, force)  # fail before any work
     feats = features if features in ("all", "kinematic", "spectral") else _csv_list(features)
     settings = CompareSettings(
         seed=seed, max_samples=max_samples, features=feats, metrics=_csv_list(metrics),

@@ -122,7 +122,7 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
     """
     import numpy as np
 
-    from deval.atomic import check_writable
+    from deval.atomic import check_files_writable
     from deval.detectors import make_detector, save_detector
     from deval.detectors.evaluation import training_weights
     from deval.detectors.persistence import DETECTOR_FILES
@@ -130,8 +130,7 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
     from deval.io import load_trajectories
     from deval.trajectories import Trajectories
 
-    for name in DETECTOR_FILES:  # fail before any work
-        check_writable(Path(out) / name, force)
+    check_files_writable(out, DETECTOR_FILES, force)  # fail before any work
     v = parse_view(view, rate_hz=resample_hz, jitter=jitter, seed=seed)
     hp = _head_params(head, epochs, device, params)
     det = make_detector(head, view=v.kind, resample_hz=v.rate_hz, jitter=v.jitter, seed=seed, **hp)
@@ -258,7 +257,7 @@ def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, vie
       deval evaluate --real real.npz --negatives spline.npz pid.npz noise.npz \\
           --views raw,60hz --session-k 5 --out eval/
     """
-    from deval.atomic import check_writable
+    from deval.atomic import check_files_writable
     from deval.detectors.evaluation import evaluate_holdout
     from deval.io import load_trajectories
     from deval.reports.detector_report import EVALUATION_FILES, headline_table, write_evaluation_report
@@ -267,8 +266,7 @@ def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, vie
         raise click.UsageError("--holdout test-negatives needs --test-negatives FILE [FILE ...]")
     if holdout == "leave-one-style-out" and test_negatives:
         raise click.UsageError("--test-negatives cannot be used with --holdout leave-one-style-out")
-    for name in EVALUATION_FILES:  # fail before any work
-        check_writable(Path(out) / name, force)
+    check_files_writable(out, EVALUATION_FILES, force)  # fail before any work
     try:
         ks = tuple(int(k) for k in _csv_list(session_k))
     except ValueError:

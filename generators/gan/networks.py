@@ -129,6 +129,27 @@ class GRUGenerator(nn.Module):
         return self(goal, mask, z, w)
 
 
+def step_change(xy: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """How each step differs from the previous one, ``(N, L, 4)``.
+
+    Channels: the second difference ``(s_k - s_{k-1}) / scale`` of the steps
+    ``s = xy`` (2 channels) and the damped turning terms
+    ``cross(s_{k-1}, s_k) / D`` and ``dot(s_{k-1}, s_k) / D`` with
+    ``D = sqrt(|s_{k-1}|^2 |s_k|^2 + c^4)``, ``c = |scale| / 4`` (sine and
+    cosine of the heading change for steps of typical size, shrinking to 0
+    for tiny steps; smooth, so the gradient penalty's double backward stays
+    finite at zero-length steps). Zero at the first step and on padding. Jittery
+    paths stand out in these channels at once.
+    """
+    prev = torch.cat([torch.zeros_like(xy[:, :1]), xy[:, :-1]], dim=1)
+    both = (mask & torch.cat([torch.zeros_like(mask[:, :1]), mask[:, :-1]], dim=1))[..., None].to(xy.dtype)
+    d2 = (xy - prev) / scale
+    cross = prev[..., 0] * xy[..., 1] - prev[..., 1] * xy[..., 0]
+    dot = (prev * xy).sum(-1)
+    denom = torch.sqrt(prev.pow(2).sum(-1) * xy.pow(2).sum(-1) + (scale.norm() / 4) ** 4)
+    return torch.cat([d2, torch.stack([cross, dot], dim=-1) / denom[..., None]], dim=-1) * both
+
+
 class _Block(nn.Module):
     """Residual block: LeakyReLU, dilated conv, LeakyReLU, 1x1 conv; padded positions zeroed."""
 
@@ -147,7 +168,8 @@ class ConvCritic(nn.Module):
 
     Besides the normalised steps, every position sees the canonical path up to
     that step (the cumulative sum of the de-normalised ``dx, dy`` divided by
-    ``path_scale``) and its position features; the head sees masked mean and
+    ``path_scale``), how the step changes from the previous one (see
+    :func:`step_change`) and its position features; the head sees masked mean and
     max pooling of the features, the path's end point and a goal embedding,
     plus a projection term ``<W e(goal), pooled>`` (Miyato & Koyama 2018).
 
@@ -174,7 +196,7 @@ class ConvCritic(nn.Module):
         self.register_buffer("xy_mean", torch.as_tensor(list(mean)[:2], dtype=torch.float32))
         self.register_buffer("xy_std", torch.as_tensor(list(std)[:2], dtype=torch.float32))
         self.register_buffer("path_scale", torch.tensor(float(path_scale)))
-        self.stem = nn.Conv1d(channels + 4, width, patch, stride=patch)
+        self.stem = nn.Conv1d(channels + 8, width, patch, stride=patch)
         self.blocks = nn.ModuleList(_Block(width, kernel, 2 ** i) for i in range(blocks))
         self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.LeakyReLU(0.2), nn.Linear(emb_dim, emb_dim))
         self.head = nn.Sequential(nn.Linear(2 * width + emb_dim + 2, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
@@ -185,8 +207,9 @@ class ConvCritic(nn.Module):
         m = mask[..., None].to(x.dtype)  # (N, L, 1)
         xy = (x[..., :2] * self.xy_std + self.xy_mean) * m
         path = torch.cumsum(xy, dim=1) / self.path_scale * m
-        feats = torch.cat([x * m, path, step_position(mask, self.max_len)], dim=-1)
-        feats = _pad_to_patches(feats, self.patch).transpose(1, 2)  # (N, C + 4, T * patch)
+        change = step_change(xy, mask, self.xy_std)
+        feats = torch.cat([x * m, path, change, step_position(mask, self.max_len)], dim=-1)
+        feats = _pad_to_patches(feats, self.patch).transpose(1, 2)  # (N, C + 8, T * patch)
         mt = token_mask(mask, self.patch)[:, None, :].to(x.dtype)  # (N, 1, T)
         h = self.stem(feats) * mt
         for blk in self.blocks:
