@@ -44,7 +44,7 @@ class DemoSettings:
     n_people: int = 24
     movements_per_person: int = 100
     n_per_source: int = 600
-    diffusion_steps: int = 400
+    diffusion_steps: int = 200
     max_compare: int = 1500
     detector_head: str = "hgb"
     views: tuple[str, ...] = ("raw", "60hz")

@@ -14,7 +14,7 @@ from deval.cli.progress import step_progress
               help="Your human movements (any supported format). Default: a built-in SYNTHETIC reference set.")
 @click.option("--n", "n_per_source", type=click.IntRange(min=50), default=600, show_default=True,
               help="Negatives per source.")
-@click.option("--diffusion-steps", type=click.IntRange(min=10), default=400, show_default=True,
+@click.option("--diffusion-steps", type=click.IntRange(min=10), default=200, show_default=True,
               help="Training steps of the demo's diffusion model.")
 @click.option("--head", type=click.Choice(["hgb", "logistic", "cnn", "gru"]), default="hgb", show_default=True,
               help="Detector head.")
