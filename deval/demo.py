@@ -124,8 +124,11 @@ def run_demo(
     t1 = time.perf_counter()
     diff_cls = get("diffusion")
     diff_dir = out / "diffusion"
+    # one torch thread: two threads collapse when anything else runs on a 2-core machine
     diff_cls.train_run(real, diff_dir, preset_name="small", steps=s.diffusion_steps, seed=s.seed,
-                       force=True, device=s.device)
+                       force=True, device=s.device,
+                       overrides={"train.num_threads": 1, "train.warmup": min(50, s.diffusion_steps),
+                                  "train.val_samples": 600})
     timings["train_diffusion"] = time.perf_counter() - t1
 
     step("negatives")
