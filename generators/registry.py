@@ -44,6 +44,7 @@ BUILTINS: dict[str, str] = {
     "sigma-lognormal": "deval.generators.sigma_lognormal:SigmaLognormalBot",
     "replay": "deval.generators.replay:ReplayBot",
     "diffusion": "deval.generators.diffusion.generator:DiffusionGenerator",
+    "gan": "deval.generators.gan.generator:GANGenerator",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

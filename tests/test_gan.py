@@ -193,7 +193,8 @@ def test_networks_ignore_padding(gan_run):
     mask_p = torch.cat([mask, torch.zeros(n, pad, dtype=torch.bool)], 1)
     x_p = torch.cat([x, torch.randn(n, pad, x.shape[2])], 1)  # garbage in the padding
     z, w = gen.draw_noise(n, length, torch.Generator().manual_seed(0), "cpu")
-    z_p = torch.cat([z, torch.randn(n, pad, z.shape[2])], 1)
+    longer = gen.draw_noise(n, length + pad, None, "cpu")[0].shape[1]  # noise per step or per token
+    z_p = torch.cat([z, torch.randn(n, longer - z.shape[1], z.shape[2])], 1)
     with torch.no_grad():
         y, y_p = gen(goal, mask, z, w), gen(goal, mask_p, z_p, w)
         torch.testing.assert_close(y_p[:, :length], y, rtol=1e-5, atol=1e-6)

@@ -27,7 +27,7 @@ from deval.errors import ConfigError
 @click.option("--data", "data", required=True, type=click.Path(exists=True, dir_okay=False, readable=True),
               help="Real human movements (any format deval reads).")
 @out_dir_option("Run directory: checkpoints best/ and final/, metrics.jsonl, config.json.")
-@click.option("--preset", "preset_name", default=None, help="Built-in preset (diffusion: smoke, small, medium).")
+@click.option("--preset", "preset_name", default=None, help="Built-in preset (diffusion: smoke, small, medium; gan: smoke, small).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, readable=True), default=None,
               help="YAML or JSON configuration applied on top of the preset.")
 @click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=None, help="Training length in epochs.")

@@ -58,11 +58,16 @@ def step_position(mask: torch.Tensor, max_len: int) -> torch.Tensor:
 
 
 class GRUGenerator(nn.Module):
-    """Conditional sequence generator: noise per step + a per-movement latent + the goal -> normalised steps.
+    """Conditional sequence generator: noise per token + a per-movement latent + the goal -> normalised steps.
 
     A goal embedding and the latent vector form the movement's context; it
     initialises a bidirectional GRU (through a linear map) and is appended to
-    every step's input (per-step noise and position features) and output.
+    every token's input (noise and the position features of its steps) and
+    output. Each token emits an anchor value, placed at the token's centre,
+    and a residual for each of its steps; a step is the linear interpolation
+    of the neighbouring anchors plus ``residual_scale`` times its residual
+    (a learned scalar, starting at 0.1). Steps therefore vary smoothly, as
+    pointer velocities do, unless the critic asks for detail.
 
     Parameters
     ----------
@@ -87,13 +92,18 @@ class GRUGenerator(nn.Module):
         ctx = emb_dim + latent_dim
         self.goal_emb = nn.Sequential(nn.Linear(goal_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.h0 = nn.Linear(ctx, 2 * layers * hidden)
-        self.inp = nn.Linear(patch * (noise_dim + 2) + ctx, hidden)
+        self.inp = nn.Linear(noise_dim + 2 * patch + ctx, hidden)
         self.gru = nn.GRU(hidden, hidden, layers, batch_first=True, bidirectional=True)
-        self.out = nn.Sequential(nn.Linear(2 * hidden + ctx, 2 * hidden), nn.SiLU(), nn.Linear(2 * hidden, patch * channels))
+        self.out = nn.Sequential(nn.Linear(2 * hidden + ctx, 2 * hidden), nn.SiLU(),
+                                 nn.Linear(2 * hidden, (patch + 1) * channels))
+        self.residual_scale = nn.Parameter(torch.tensor(0.1))
 
     def draw_noise(self, n: int, length: int, generator: torch.Generator | None, device) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-step noise ``(n, length, noise_dim)`` and latents ``(n, latent_dim)``, drawn on the CPU (seeded) then moved."""
-        z = torch.randn(n, length, self.noise_dim, generator=generator)
+        """Per-token noise ``(n, ceil(length / patch), noise_dim)`` and latents ``(n, latent_dim)``.
+
+        Drawn on the CPU (seeded by ``generator``), then moved to ``device``.
+        """
+        z = torch.randn(n, -(-length // self.patch), self.noise_dim, generator=generator)
         w = torch.randn(n, self.latent_dim, generator=generator)
         return z.to(device), w.to(device)
 
@@ -104,7 +114,9 @@ class GRUGenerator(nn.Module):
         ----------
         goal : (N, G)
         mask : (N, L) bool, at least one real step per row
-        noise : (N, L, noise_dim)
+        noise : (N, ceil(L / patch), noise_dim)
+            One noise vector per token: variation within a token comes from
+            the network, which keeps consecutive steps smooth.
         latent : (N, latent_dim)
         """
         n, length = mask.shape
@@ -112,16 +124,28 @@ class GRUGenerator(nn.Module):
         tokens = -(-length // p)
         ctx = torch.cat([self.goal_emb(goal), latent], dim=-1)  # (N, E + Z)
         ctx_t = ctx[:, None, :].expand(n, tokens, ctx.shape[-1])
-        steps_in = torch.cat([noise * mask[..., None], step_position(mask, self.max_len)], dim=-1)
-        steps_in = _pad_to_patches(steps_in, p).reshape(n, tokens, -1)  # (N, T, p * (noise + 2))
-        h = torch.nn.functional.silu(self.inp(torch.cat([steps_in, ctx_t], dim=-1)))
+        pos = _pad_to_patches(step_position(mask, self.max_len), p).reshape(n, tokens, 2 * p)
+        h = torch.nn.functional.silu(self.inp(torch.cat([noise * token_mask(mask, p)[..., None], pos, ctx_t], dim=-1)))
         lengths = token_mask(mask, p).sum(1).clamp(min=1).cpu()
         h0 = torch.tanh(self.h0(ctx)).view(n, 2 * self.layers, self.hidden).transpose(0, 1).contiguous()
         packed = pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.gru(packed, h0)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens)
-        y = self.out(torch.cat([out, ctx_t], dim=-1)).reshape(n, tokens * p, self.channels)[:, :length]
-        return y * mask[..., None]
+        y = self.out(torch.cat([out, ctx_t], dim=-1))  # (N, T, (p + 1) C)
+        c = self.channels
+        anchors = y[..., :c]
+        residual = y[..., c:].reshape(n, tokens * p, c)[:, :length]
+        # anchor k sits at step (k + 0.5) p - 0.5; interpolate within each movement's own tokens
+        u = (torch.arange(length, device=mask.device, dtype=y.dtype) + 0.5) / p - 0.5
+        lo = torch.floor(u)
+        frac = (u - lo)[None, :, None]
+        last = (lengths.to(mask.device) - 1)[:, None]
+        i0 = lo.long()[None, :].clamp(min=0).minimum(last)
+        i1 = (lo.long() + 1)[None, :].clamp(min=0).minimum(last)
+        a0 = torch.gather(anchors, 1, i0[..., None].expand(n, length, c))
+        a1 = torch.gather(anchors, 1, i1[..., None].expand(n, length, c))
+        smooth = a0 + (a1 - a0) * torch.where(i1 > i0, 1.0, 0.0)[..., None] * frac
+        return (smooth + self.residual_scale * residual) * mask[..., None]
 
     def generate(self, goal: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw noise (seeded by ``generator``) and run :meth:`forward`."""
