@@ -4,7 +4,8 @@
    **synthetic** stand-in made by the sigma-lognormal generator with a
    different parameter set per simulated person (clearly labelled synthetic
    everywhere: it shows the pipeline, not real human behaviour).
-2. A small diffusion model trained on it for a bounded number of steps.
+2. A small diffusion model and a small GAN trained on it for a bounded
+   number of steps each.
 3. Negatives from every registered source (scripted bots, the diffusion
    model, replay of the reference set, plug-ins), conditioned on the
    reference set's endpoints.
@@ -45,6 +46,7 @@ class DemoSettings:
     movements_per_person: int = 100
     n_per_source: int = 600
     diffusion_steps: int = 200
+    gan_steps: int = 300
     max_compare: int = 1500
     detector_head: str = "hgb"
     views: tuple[str, ...] = ("raw", "60hz")
@@ -120,16 +122,22 @@ def run_demo(
     real.save(out / "reference.npz", force=force)
     timings["reference"] = time.perf_counter() - t0
 
-    step("train diffusion")
-    t1 = time.perf_counter()
-    diff_cls = get("diffusion")
-    diff_dir = out / "diffusion"
     # one torch thread: two threads collapse when anything else runs on a 2-core machine
-    diff_cls.train_run(real, diff_dir, preset_name="small", steps=s.diffusion_steps, seed=s.seed,
-                       force=True, device=s.device,
-                       overrides={"train.num_threads": 1, "train.warmup": min(50, s.diffusion_steps),
-                                  "train.val_samples": 600})
-    timings["train_diffusion"] = time.perf_counter() - t1
+    short_runs = {
+        "diffusion": (s.diffusion_steps, {"train.num_threads": 1, "train.warmup": min(50, s.diffusion_steps),
+                                          "train.val_samples": 600}),
+        "gan": (s.gan_steps, {"train.num_threads": 1, "train.val_every": 0, "train.val_samples": 600}),
+    }
+    checkpoints: dict[str, Path] = {}
+    for name, (n_steps, overrides) in short_runs.items():
+        if n_steps <= 0:
+            continue
+        step(f"train {name}")
+        t1 = time.perf_counter()
+        checkpoints[name] = out / name
+        get(name).train_run(real, checkpoints[name], preset_name="small", steps=n_steps, seed=s.seed, force=True,
+                            device=s.device, overrides=overrides)
+        timings[f"train_{name}"] = time.perf_counter() - t1
 
     step("negatives")
     t1 = time.perf_counter()
@@ -139,14 +147,11 @@ def run_demo(
     for name in _sources():
         try:
             cls = get(name)
-            if name == "diffusion":
-                gen = cls(checkpoint=str(diff_dir), device=s.device)
+            if name in checkpoints:
+                gen = cls(checkpoint=str(checkpoints[name]), device=s.device)
             elif name == "replay":
                 gen = cls()
                 gen.fit(real)
-            elif getattr(cls, "requires_checkpoint", False) or name == "gan":
-                skipped[name] = "needs a trained checkpoint (train it with deval train-generator)"
-                continue
             else:
                 gen = cls()
             cond = real.endpoints().resample(s.n_per_source, seed=int(rng.integers(2**31)))

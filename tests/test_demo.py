@@ -19,7 +19,7 @@ def test_synthetic_humans_are_labelled_and_differ_by_person():
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    settings = DemoSettings(n_people=6, movements_per_person=40, n_per_source=80, diffusion_steps=10,
+    settings = DemoSettings(n_people=6, movements_per_person=40, n_per_source=80, diffusion_steps=10, gan_steps=10,
                             max_compare=200, views=("raw",))
     index = run_demo(tmp_path / "demo", None, settings)
     html = index.read_text()
@@ -27,7 +27,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert (tmp_path / "demo" / "compare" / "report.html").exists()
     assert (tmp_path / "demo" / "evaluate" / "report.html").exists()
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    assert {"diffusion", "spline", "pid", "noise", "sigma-lognormal"} <= set(summary["sources"])
+    assert {"diffusion", "gan", "spline", "pid", "noise", "sigma-lognormal"} <= set(summary["sources"])
+    assert summary["skipped_sources"] == {}
     # no overwrite without --force
     r = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
     assert r.exit_code != 0 and "--force" in r.output

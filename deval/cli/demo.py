@@ -16,16 +16,18 @@ from deval.cli.progress import step_progress
               help="Negatives per source.")
 @click.option("--diffusion-steps", type=click.IntRange(min=10), default=200, show_default=True,
               help="Training steps of the demo's diffusion model.")
+@click.option("--gan-steps", type=click.IntRange(min=0), default=300, show_default=True,
+              help="Generator steps of the demo's GAN (0: leave the GAN out).")
 @click.option("--head", type=click.Choice(["hgb", "logistic", "cnn", "gru"]), default="hgb", show_default=True,
               help="Detector head.")
 @seed_option
 @device_option
 @quiet_option
 @force_option
-def demo(out, real_path, n_per_source, diffusion_steps, head, seed, device, quiet, force):
+def demo(out, real_path, n_per_source, diffusion_steps, gan_steps, head, seed, device, quiet, force):
     """Run the whole pipeline and write one report directory.
 
-    Builds (or loads) a human reference set, trains a small diffusion model,
+    Builds (or loads) a human reference set, trains a small diffusion model and a small GAN,
     makes negatives from every registered source, compares each with the
     reference, trains detectors and scores them on held-out bot styles.
     About 10 minutes on 2 CPU cores with the defaults.
@@ -40,8 +42,8 @@ def demo(out, real_path, n_per_source, diffusion_steps, head, seed, device, quie
 
     out = out or "deval-demo"
     real = load_trajectories(real_path) if real_path else None
-    settings = DemoSettings(seed=seed, n_per_source=n_per_source, diffusion_steps=diffusion_steps,
+    settings = DemoSettings(seed=seed, n_per_source=n_per_source, diffusion_steps=diffusion_steps, gan_steps=gan_steps,
                             detector_head=head, device=device)
-    with step_progress(6, "demo", quiet) as advance:
+    with step_progress(7 if gan_steps else 6, "demo", quiet) as advance:
         index = run_demo(out, real, settings, force=force, progress=advance)
     click.echo(f"report: {index}")
