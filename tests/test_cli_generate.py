@@ -147,3 +147,15 @@ def test_list_generators_shows_descriptions_and_parameters():
     assert {g["name"] for g in info} >= set(BUILTIN_NAMES)
     spline = next(g for g in info if g["name"] == "spline")
     assert any(p["name"] == "n_control" and p["default"] == [1, 3] for p in spline["params"])
+
+
+def test_sampling_shortcuts_route_like_params(tmp_path):
+    """--steps/--sampler/--cfg-scale are --param shortcuts; a source that has none of them is a usage error."""
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--steps", "20", "--n", "5",
+                                 "-o", str(tmp_path / "x.npz")])
+    assert r.exit_code == 2 and "--steps" in r.output and "spline" in r.output
+    assert not (tmp_path / "x.npz").exists()

@@ -82,11 +82,20 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
               help="Generator parameter, e.g. spline.n_control=2 or curvature=[0.1,0.3] (repeatable).")
 @click.option("--checkpoint", "checkpoints", multiple=True, metavar="[SOURCE=]DIR",
               help="Directory of a fitted trainable generator, passed to its load().")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Sampling steps of the diffusion sources (same as --param steps=N).")
+@click.option("--sampler", default=None, metavar="NAME",
+              help="Sampler of the diffusion sources, e.g. dpm-solver, ddim, ddpm (same as --param sampler=NAME).")
+@click.option("--cfg-scale", type=float, default=None,
+              help="Classifier-free guidance scale of the diffusion sources (same as --param cfg_scale=X).")
+@click.option("--device", default=None, metavar="DEVICE",
+              help="Device of the learned sources: cpu, cuda, mps (same as --param device=DEVICE).")
 @seed_option
 @out_file_option("Output .npz with the negatives (label 1, style = source name).")
 @quiet_option
 @force_option
-def generate_negatives(sources, like, n, params, checkpoints, seed, out, quiet, force):
+def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, seed, out, quiet,
+                       force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -97,6 +106,8 @@ def generate_negatives(sources, like, n, params, checkpoints, seed, out, quiet, 
       deval generate-negatives --source spline --like real.npz --out neg.npz
       deval generate-negatives -s spline -s pid -s noise --n 5000 -p spline.n_control=2 -o neg.npz
       deval generate-negatives -s replay --like real.npz -p time_stretch=[0.9,1.1] -o replayed.npz
+      deval generate-negatives -s diffusion --checkpoint runs/diff --like real.npz --n 5000 \\
+          --steps 20 --sampler dpm-solver --cfg-scale 2 -o diff_neg.npz
     """
     from tqdm.auto import tqdm
 
@@ -110,7 +121,16 @@ def generate_negatives(sources, like, n, params, checkpoints, seed, out, quiet, 
     if Path(out).suffix.lower() != ".npz":
         raise click.BadParameter(f"{out}: the output is a native .npz file; use a .npz name", param_hint="--out")
     classes = {s: get(s) for s in sources}
-    routed = split_params(parse_key_values(params), sources, classes)
+    kv = parse_key_values(params)
+    shortcuts = {"steps": steps, "sampler": sampler, "cfg_scale": cfg_scale, "device": device}
+    for key, value in shortcuts.items():
+        if value is None:
+            continue
+        if not any(p.name == key for c in classes.values() for p in c.param_specs):
+            raise click.BadParameter(f"none of the sources ({', '.join(sources)}) takes it",
+                                     param_hint=f"--{key.replace('_', '-')}")
+        kv[key] = value
+    routed = split_params(kv, sources, classes)
     ckpts = split_checkpoints(checkpoints, sources, classes)
 
     gens = {}
