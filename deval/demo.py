@@ -181,6 +181,7 @@ def run_demo(
     summary = {
         "settings": asdict(s), "synthetic_reference": synthetic, "n_reference": len(real),
         "sources": {k: len(v) for k, v in negatives.items()}, "skipped_sources": skipped,
+        "trained": sorted(checkpoints),
         "compare": [{"source": r.name, "c2st_acc": r.metrics.get("c2st_acc")} for r in result.rows],
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
     }

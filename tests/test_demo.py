@@ -28,7 +28,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert (tmp_path / "demo" / "evaluate" / "report.html").exists()
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert {"diffusion", "gan", "spline", "pid", "noise", "sigma-lognormal"} <= set(summary["sources"])
-    assert summary["skipped_sources"] == {}
+    assert summary["skipped_sources"] == {} and summary["trained"] == ["diffusion", "gan"]
+    assert "gan/ (checkpoint)" in html
     # no overwrite without --force
     r = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
     assert r.exit_code != 0 and "--force" in r.output
