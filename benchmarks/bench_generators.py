@@ -11,7 +11,8 @@ counts. Generation is vectorised NumPy and single-threaded, so the 2-core figure
 runs ``workers`` processes, each generating ``n`` movements with its own seed,
 and divides all movements by the wall time of the slowest. Target: >= 20,000
 movements/s for every scripted style. ``replay`` is included when its data file
-exists.
+exists. ``gestures`` (mixed click/swipe/drag sequences of 64 steps with a press
+channel) ignores the endpoints.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "sapimouse_dev.npz"
-SCRIPTED = ("noise", "spline", "pid", "minimum-jerk", "sigma-lognormal")
+SCRIPTED = ("noise", "spline", "pid", "minimum-jerk", "sigma-lognormal", "gestures")  # gestures: 64-step sequences
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

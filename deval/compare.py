@@ -11,6 +11,15 @@ random halves (should read ~0.50: the probe's floor) and, when user ids are
 known, between two disjoint groups of people (the human-vs-human figure: two
 groups of people are not the same distribution; a generator conditioned on
 one group's endpoints cannot be expected to do better than this).
+
+When both the real and a fake set have a press channel (action sequences:
+clicks, swipes, drags), the ``actions`` metric group compares presses
+(:func:`action_comparison`): press duty cycle, press periods per sequence,
+the distance between the press-duration distributions (KS statistic and
+Wasserstein-1 in seconds) and the gesture-type mix of each set
+(:func:`deval.metrics.classify_gestures` on pixels divided by
+:data:`GESTURE_SCREEN_HEIGHT`, so a click moves less than 0.02 x 1080 px)
+with the largest per-type difference in percentage points.
 """
 
 from __future__ import annotations
@@ -28,7 +37,9 @@ from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
 
-ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral")
+ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral", "actions")
+#: pixels per unit when compare classifies gestures (the click threshold is 0.02 of it)
+GESTURE_SCREEN_HEIGHT = 1080.0
 #: the acceptance bar on C2ST accuracy
 C2ST_BAR = 0.60
 
@@ -233,7 +244,64 @@ def compare_pair(
         out.update(mean_ks=float(distances["ks"].mean()), max_ks=float(distances["ks"].max()))
     if "spectral" in settings.metrics:
         out.update(log_spectral_distance_db=M.log_spectral_distance(real.psd, fake.psd))
+    if "actions" in settings.metrics and real.traj.press is not None and fake.traj.press is not None:
+        scalars, details["actions"] = action_comparison(real.traj, fake.traj)
+        out.update(scalars)
     return FakeComparison(fake.name, len(fake.traj), {k: float(v) for k, v in out.items()}, details, distances, curve)
+
+
+def press_profile(traj: Trajectories) -> dict:
+    """Presses of a set with a press channel: duty cycle, periods per sequence, durations (s), gesture mix.
+
+    A press period's duration runs from its first pressed point to the first
+    point after it (the release), or to one median sampling step past its last
+    point when the movement ends pressed.
+    """
+    from deval import metrics as M
+
+    values, mask = traj.to_padded(channels=("x", "y", "press"))
+    t, _ = traj.to_padded(channels=("t",))
+    t = t[..., 0]
+    periods = M.press_periods(values[..., 2], mask)
+    released = periods.stop < traj.lengths[periods.seq]
+    dt = np.diff(traj.t)[np.diff(traj.segment_ids) == 0]
+    step = float(np.median(dt)) if dt.size else 0.0
+    end = np.where(released, t[periods.seq, np.minimum(periods.stop, t.shape[1] - 1)],
+                   t[periods.seq, periods.stop - 1] + step)
+    values[..., :2] /= GESTURE_SCREEN_HEIGHT
+    labels = M.classify_gestures(values, mask)
+    return {
+        "duty": float(traj.press.mean()) if traj.n_points else float("nan"),
+        "presses_per_seq": float(periods.per_sequence().mean()) if len(traj) else float("nan"),
+        "durations": end - t[periods.seq, periods.start],
+        "mix": M.gesture_mix(labels),
+    }
+
+
+def action_comparison(real: Trajectories, fake: Trajectories) -> tuple[dict[str, float], dict]:
+    """The ``actions`` metric group for two sets with a press channel: scalars for the row, and details."""
+    from deval import metrics as M
+
+    r, f = press_profile(real), press_profile(fake)
+    out = {
+        "press_duty": f["duty"], "press_duty_real": r["duty"],
+        "presses_per_seq": f["presses_per_seq"], "presses_per_seq_real": r["presses_per_seq"],
+        "press_duration_ks": float("nan"), "press_duration_w1_s": float("nan"),
+        "gesture_mix_max_diff_pts": M.gesture_mix_difference(r["mix"], f["mix"]),
+    }
+    if len(r["durations"]) and len(f["durations"]):
+        d = M.feature_distances(pd.DataFrame({"press_duration": r["durations"]}),
+                                pd.DataFrame({"press_duration": f["durations"]}))
+        out.update(press_duration_ks=float(d["ks"].iloc[0]), press_duration_w1_s=float(d["wasserstein"].iloc[0]))
+    out.update({f"gesture_{g}_pct": 100.0 * v for g, v in f["mix"].items()})
+    details = {
+        side: {"press_duty": p["duty"], "presses_per_seq": p["presses_per_seq"], "n_presses": int(len(p["durations"])),
+               "press_duration_median_s": float(np.median(p["durations"])) if len(p["durations"]) else None,
+               "gesture_mix_pct": {g: 100.0 * v for g, v in p["mix"].items()}}
+        for side, p in (("real", r), ("fake", f))
+    }
+    details["gesture_screen_height_px"] = GESTURE_SCREEN_HEIGHT
+    return out, details
 
 
 def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:

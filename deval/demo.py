@@ -87,9 +87,17 @@ def synthetic_humans(n_people: int, per_person: int, seed: int = 0) -> Trajector
 
 
 def _sources() -> list[str]:
-    from deval.generators import available
+    """Registered generators of pointing movements (action-sequence generators do not fit the reference set)."""
+    from deval.generators import available, get
 
-    return [s for s in available()]
+    names = []
+    for name in available():
+        try:
+            if get(name).kind == "pointing":
+                names.append(name)
+        except DevalError as exc:  # a broken plugin: skip it, as the registry does
+            log.warning("demo: generator %s unavailable: %s", name, exc)
+    return names
 
 
 def run_demo(

@@ -46,6 +46,11 @@ class Generator(abc.ABC):
         One line for ``deval list-generators``.
     param_specs : tuple of ParamSpec
         The parameters accepted by the constructor.
+    kind : str
+        What it makes: ``"pointing"`` (single pointer movements from a start to
+        a target, the default) or ``"actions"`` (fixed-length ``x, y, press``
+        sequences of clicks, swipes and drags). Pipelines that compare with a
+        set of pointing movements (``deval demo``) use the pointing kind only.
 
     Parameters
     ----------
@@ -61,6 +66,7 @@ class Generator(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     param_specs: ClassVar[tuple[ParamSpec, ...]] = ()
+    kind: ClassVar[str] = "pointing"
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = validate_params(self.param_specs, params, self._owner())

@@ -43,8 +43,10 @@ BUILTINS: dict[str, str] = {
     "minimum-jerk": "deval.generators.minimum_jerk:MinimumJerkBot",
     "sigma-lognormal": "deval.generators.sigma_lognormal:SigmaLognormalBot",
     "replay": "deval.generators.replay:ReplayBot",
+    "gestures": "deval.generators.gestures:GesturesBot",
     "diffusion": "deval.generators.diffusion.generator:DiffusionGenerator",
     "gan": "deval.generators.gan.generator:GANGenerator",
+    "keyframe-diffusion": "deval.generators.keyframe.generator:KeyframeDiffusionGenerator",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -7,9 +7,11 @@ every fake set.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import os
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ import pandas as pd
 from deval import __version__
 from deval.atomic import write_text
 from deval.compare import CompareResult
+from deval.errors import DataError
 from deval.reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
 from deval.reports.files import prepare_report_dir, report_json
 from deval.reports.html import html_table, render
@@ -31,14 +34,41 @@ HISTOGRAM_COLUMNS = (
 )
 
 
+#: leading bytes of a GIF file
+GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
+
+
+def gif_data_uri(path: str | os.PathLike) -> str:
+    """The GIF file ``path`` as a base64 ``data:image/gif`` URI (the report stays self-contained).
+
+    Raises :class:`~deval.errors.DataError` naming the file when it cannot be
+    read or is not a GIF.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataError(p, f"cannot read the animation ({exc.strerror})") from None
+    if not data.startswith(GIF_SIGNATURES):
+        raise DataError(p, "not a GIF file (an animation to embed must be a .gif, e.g. from "
+                           "deval generate-negatives --save-diffusion-frames)")
+    return "data:image/gif;base64," + base64.b64encode(data).decode("ascii")
+
+
 def write_compare_report(
-    result: CompareResult, out_dir: str | os.PathLike, *, force: bool = False, figures: bool = True
+    result: CompareResult, out_dir: str | os.PathLike, *, force: bool = False, figures: bool = True,
+    animations: Mapping[str, str | os.PathLike] | None = None,
 ) -> Path:
     """Write the report files into ``out_dir`` (created if needed); returns the HTML path.
 
-    Raises :class:`~deval.errors.OutputExistsError` before writing anything if
-    a report file exists there and ``force`` is false.
+    ``animations`` maps a caption to a GIF file (e.g. the ``denoising.gif`` of
+    ``deval generate-negatives --save-diffusion-frames``); each is embedded in
+    ``report.html`` as a base64 image. Raises
+    :class:`~deval.errors.OutputExistsError` before writing anything if a
+    report file exists there and ``force`` is false, and
+    :class:`~deval.errors.DataError` if an animation is not a readable GIF.
     """
+    embedded = [(caption, gif_data_uri(path)) for caption, path in (animations or {}).items()]
     out = prepare_report_dir(out_dir, REPORT_FILES, force)
     summary = result.summary()
     payload = result.to_dict()
@@ -66,6 +96,7 @@ def write_compare_report(
         curves = {r.name: r.prd_curve for r in result.rows if r.prd_curve is not None}
         if curves:
             ctx["prd"] = figure_to_data_uri(prd_curves(curves))
+    actions_table = _actions_table(result)
     distances_tables = []
     for r in result.rows:
         if r.distances is not None:
@@ -90,7 +121,30 @@ def write_compare_report(
         ),
         summary_table=html_table(summary),
         distances_tables=distances_tables,
+        actions_table=actions_table,
         settings_json=report_json(payload["settings"]),
+        animations=embedded,
         **ctx,
     )
     return write_text(out / "report.html", html, force=force)
+
+
+def _actions_table(result: CompareResult) -> str | None:
+    """HTML table of the ``actions`` group: one row for the real set, one per fake set with a press channel."""
+    rows = [r for r in result.rows if "actions" in r.details]
+    if not rows:
+        return None
+
+    def side(name: str, d: dict, extra: dict) -> dict:
+        mix = {f"{g} %": v for g, v in d["gesture_mix_pct"].items()}
+        return {"set": name, "press duty": d["press_duty"], "presses / seq": d["presses_per_seq"],
+                "median press s": d["press_duration_median_s"], **mix, **extra}
+
+    table = [side(result.real_name, rows[0].details["actions"]["real"], {})]
+    for r in rows:
+        table.append(side(r.name, r.details["actions"]["fake"], {
+            "press duration KS": r.metrics.get("press_duration_ks"),
+            "press duration W1 s": r.metrics.get("press_duration_w1_s"),
+            "gesture mix max diff pts": r.metrics.get("gesture_mix_max_diff_pts"),
+        }))
+    return html_table(pd.DataFrame(table))

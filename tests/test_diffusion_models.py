@@ -11,7 +11,7 @@ import torch
 from deval.errors import CheckpointError, ConfigError
 from deval.generators.diffusion.config import DiffusionConfig, load_config_file, preset
 from deval.generators.diffusion.checkpoint import load_tensor_dict, resolve_checkpoint_dir
-from deval.generators.diffusion.ema import EMA
+from deval.generators.learned.ema import EMA
 from deval.generators.diffusion.model import DiffusionModel, build_denoiser
 from deval.generators.diffusion.transformer import TransformerDenoiser
 from deval.generators.diffusion.unet1d import UNet1d

@@ -35,10 +35,13 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @click.option("--no-baselines", is_flag=True, help="Skip the real-vs-real reference C2STs.")
 @click.option("--by-style", is_flag=True, help="Split each FAKE file by its style column: one row per style.")
 @click.option("--format", "fmt", default=None, help="Input format for every file (default: detect).")
+@click.option("--animation", "animations", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE.gif", help="GIF to embed in report.html, e.g. the denoising.gif written by "
+                                       "generate-negatives --save-diffusion-frames (repeatable).")
 @quiet_option
 @force_option
 def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, folds, group_by_user,
-            permutations, no_baselines, by_style, fmt, quiet, force):
+            permutations, no_baselines, by_style, fmt, animations, quiet, force):
     """Judge how close FAKE movement sets are to REAL ones.
 
     Every set goes through the same canonicalisation and feature extraction;
@@ -48,6 +51,7 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     \b
     Example:
       deval compare real.npz fake_a.npz fake_b.npz --out report/
+      deval compare real.npz kf.npz --animation frames/keyframe-diffusion/denoising.gif --out report/
     """
     from deval.compare import compare_sets
     from deval.io import load_trajectories
@@ -55,6 +59,16 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     from deval.atomic import check_files_writable
 
     check_files_writable(out, REPORT_FILES, force)  # fail before any work
+    from deval.reports.compare_report import gif_data_uri
+
+    for path in animations:  # fail before any work on a file that is not a GIF
+        gif_data_uri(path)
+    captions = {}
+    for path in animations:
+        caption = f"{Path(path).parent.name}/{Path(path).name}" if Path(path).parent.name else Path(path).name
+        while caption in captions:
+            caption += "'"
+        captions[caption] = path
     feats = features if features in ("all", "kinematic", "spectral") else _csv_list(features)
     settings = CompareSettings(
         seed=seed, max_samples=max_samples, features=feats, metrics=_csv_list(metrics),
@@ -76,7 +90,7 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     with step_progress(steps, "compare", quiet) as advance:
         result = compare_sets(real_traj, fake_trajs, settings, real_name=Path(real).stem, progress=advance)
         advance("report")
-        html = write_compare_report(result, out, force=force)
+        html = write_compare_report(result, out, force=force, animations=captions)
     for v in result.verdicts():
         click.echo(f"{v['name']}: {v['text']}")
     for b in result.baselines:

@@ -90,12 +90,17 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
               help="Classifier-free guidance scale of the diffusion sources (same as --param cfg_scale=X).")
 @click.option("--device", default=None, metavar="DEVICE",
               help="Device of the learned sources: cpu, cuda, mps (same as --param device=DEVICE).")
+@click.option("--save-diffusion-frames", "frames_dir", default=None, metavar="DIR",
+              type=click.Path(file_okay=False, writable=True),
+              help="Also write the denoising of one sample as PNG frames, denoising.gif (and denoising.mp4 when "
+                   "ffmpeg is installed) into DIR/SOURCE/, for each source that supports it "
+                   "(keyframe-diffusion).")
 @seed_option
 @out_file_option("Output .npz with the negatives (label 1, style = source name).")
 @quiet_option
 @force_option
-def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, seed, out, quiet,
-                       force):
+def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir, seed,
+                       out, quiet, force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -108,6 +113,8 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
       deval generate-negatives -s replay --like real.npz -p time_stretch=[0.9,1.1] -o replayed.npz
       deval generate-negatives -s diffusion --checkpoint runs/diff --like real.npz --n 5000 \\
           --steps 20 --sampler dpm-solver --cfg-scale 2 -o diff_neg.npz
+      deval generate-negatives -s keyframe-diffusion --checkpoint runs/kf --like real.npz --n 2000 \\
+          --save-diffusion-frames frames/ -o kf_neg.npz
     """
     from tqdm.auto import tqdm
 
@@ -141,6 +148,19 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
         if unfitted and not (like and cls.cheap_fit):
             raise click.UsageError(f"{s} needs a fitted model: give --checkpoint {s}=DIR"
                                    + (", a data parameter or --like REAL" if cls.cheap_fit else ""))
+    framed = [s for s in sources if callable(getattr(gens[s], "save_denoising_frames", None))]
+    if frames_dir is not None:
+        if not framed:
+            raise click.BadParameter(f"none of the sources ({', '.join(sources)}) can save denoising frames",
+                                     param_hint="--save-diffusion-frames")
+        for s in framed:  # refuse before any heavy work
+            sub = Path(frames_dir) / s
+            if sub.exists() and (not sub.is_dir() or any(sub.iterdir())) and not force:
+                raise click.BadParameter(f"{sub} exists and is not empty (use --force)",
+                                         param_hint="--save-diffusion-frames")
+        for s in sources:
+            if s not in framed:
+                click.echo(f"{s}: no denoising frames (not a diffusion-style source)", err=True)
     real = load_trajectories(like) if like else None
     for s, gen in gens.items():
         if isinstance(gen, TrainableGenerator) and not gen.is_fitted:
@@ -162,6 +182,13 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
                 bar.set_postfix_str(s, refresh=False)
                 bar.update(hi - lo)
     result = Trajectories.concat(parts)
+    if frames_dir is not None:
+        frame_seeds = np.random.SeedSequence(seed).spawn(len(sources) + 1)[-1].spawn(len(framed))
+        for s, fseed in zip(framed, frame_seeds):
+            first = ends.take(np.arange(1)) if ends is not None else None
+            written = gens[s].save_denoising_frames(Path(frames_dir) / s, cond=first,
+                                                    seed=np.random.default_rng(fseed), force=force)
+            click.echo(f"{s}: wrote {len(written)} denoising frame files to {Path(frames_dir) / s}", err=True)
     settings = {
         "sources": sources, "n_per_source": n, "seed": seed, "like": like,
         "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()} for s, g in gens.items()},

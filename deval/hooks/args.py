@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import argparse
+from typing import Callable
 
 __all__ = ["add_diffusion_eval_args"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+def _bounded(convert: Callable[[str], float], what: str, low: float, inclusive: bool) -> Callable[[str], float]:
+    """An argparse ``type=``: ``convert(text)``, refused unless ``>= low`` (``inclusive``) or ``> low``."""
+
+    def parse(text: str):
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not (v >= low if inclusive else v > low):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {low}, got {v}")
+        return v
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
-    return v
+_positive_int = _bounded(int, "an integer", 1, inclusive=True)
+_non_negative_int = _bounded(int, "an integer", 0, inclusive=True)
+_positive_float = _bounded(float, "a number", 0, inclusive=False)
 
 
 def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

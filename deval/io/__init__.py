@@ -10,7 +10,8 @@ format    what                                         detected by
 ========  ===========================================  ==========================
 npz       native CSR archive (SapiMouse-dev layout)     ``.npz``
 padded    ``[N, T, C]`` ``.npy`` (lengths/mask/NaN)     ``.npy`` with 3 dimensions
-actions   flat ``[N*T, 3]`` x, y, press ``.npy``        ``.npy`` with 2 dimensions
+actions   flat ``[N*T, 3]`` x, y, press ``.npy``, or a  ``.npy`` with 2 dimensions;
+          folder of ``*_actions.npy`` (train/val/...)   a folder with such files
 csv       long CSV ``traj_id, t, x, y[, press]``        ``.csv`` with ``traj_id``
 events    raw event log ``timestamp, button, state,     ``.csv``/``.log``/``.txt``
           x, y`` cut into movements                     with ``timestamp``
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from deval.errors import DataError
+from deval.io.actions import load_action_splits, save_actions
 from deval.io.npz import load_npz, save_npz
 from deval.trajectories import Trajectories
 
@@ -66,7 +68,7 @@ def load_trajectories(
     Parameters
     ----------
     path : path-like
-        The file to read.
+        The file to read (a folder for ``events``, or ``actions`` (detected)).
     format : str, optional
         One of :data:`FORMATS`; detected from the file when omitted.
     validate : bool
@@ -83,8 +85,6 @@ def load_trajectories(
     p = Path(path)
     if not p.exists():
         raise DataError(p, "no such file")
-    if p.is_dir() and format is None:
-        raise DataError(p, "is a directory, expected a trajectory file")
     fmt = format or detect_format(p)
     if fmt not in FORMATS:
         raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -104,4 +104,7 @@ def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool =
     save_npz(traj, path, force=force)
 
 
-__all__ = ["FORMATS", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz"]
+__all__ = [
+    "FORMATS", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
+    "load_action_splits", "save_actions",
+]

@@ -21,6 +21,7 @@ def detect_format(path: str | os.PathLike) -> str:
     """Return the name of the format of ``path`` (a key of :data:`deval.io.FORMATS`).
 
     ``.npz`` -> ``npz``; ``.npy`` -> ``padded`` (3-D) or ``actions`` (2-D);
+    a folder holding ``*_actions.npy`` files (at any depth) -> ``actions``;
     ``.json`` -> ``json``; ``.csv``/``.txt``/``.log``/``.tsv`` -> ``csv`` when the header
     has ``traj_id``, ``events`` when it has ``timestamp`` (or ``client timestamp``);
     a file without extension is sniffed the same way (Balabit logs have none).
@@ -28,14 +29,18 @@ def detect_format(path: str | os.PathLike) -> str:
     Raises
     ------
     DataError
-        Missing or empty file, a folder, an unknown extension, an unreadable
+        Missing or empty file, a folder without ``*_actions.npy``, an unknown extension, an unreadable
         or pickled ``.npy``, or a CSV whose header fits no layout.
     """
     p = Path(path)
     if not p.exists():
         raise DataError(p, "no such file")
     if p.is_dir():
-        raise DataError(p, "is a directory; for a folder of event logs use --format events")
+        from deval.io.actions import ACTIONS_GLOB, find_action_files
+
+        if find_action_files(p):
+            return "actions"
+        raise DataError(p, f"is a directory without {ACTIONS_GLOB} files; for a folder of event logs use --format events")
     if p.stat().st_size == 0:
         raise DataError(p, "empty file")
     ext = p.suffix.lower()

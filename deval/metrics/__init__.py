@@ -16,16 +16,67 @@ Richer variants return frozen result dataclasses carrying their settings, with
 Per-feature and spectral comparisons: :func:`feature_distances` (KS,
 Wasserstein-1, standardised mean difference), :func:`log_spectral_distance`,
 :func:`mean_psd`.
+
+Action sequences ``(N, T, 3)`` (x, y, press in normalised screen units):
+:func:`action_metrics` (:class:`ActionMetrics`: MSE, MAE, coordinate/press
+MSE, press accuracy, variance and smoothness ratios, SNR, temporal IoU of
+press periods, spatial and gesture-type accuracy; each also on its own) and
+:func:`classify_gestures` / :func:`gesture_mix` / :func:`gesture_mix_difference`
+(rule-based click / horizontal / vertical / diagonal types).
 """
 
+from deval.metrics.actions import (
+    ActionMetrics,
+    action_metrics,
+    active_coordinate_mse,
+    coordinate_mse,
+    gesture_accuracy,
+    press_accuracy,
+    press_mse,
+    reconstruction_mae,
+    reconstruction_mse,
+    smoothness_ratio,
+    snr_db,
+    spatial_accuracy,
+    temporal_iou,
+    variance_ratio,
+)
 from deval.metrics.c2st import C2STResult, c2st, c2st_test
 from deval.metrics.feature_distances import feature_distances
+from deval.metrics.gestures import (
+    GESTURE_TYPES,
+    PressPeriods,
+    classify_gestures,
+    gesture_mix,
+    gesture_mix_difference,
+    press_periods,
+)
 from deval.metrics.knn_prdc import PRDCResult, knn_prdc
 from deval.metrics.mmd import MMDResult, median_heuristic, mmd_rbf, mmd_test
 from deval.metrics.prd import PRDResult, prd, prd_curve, prd_from_distributions
 from deval.metrics.spectral_distance import log_spectral_distance, mean_psd
 
 __all__ = [
+    "ActionMetrics",
+    "GESTURE_TYPES",
+    "PressPeriods",
+    "action_metrics",
+    "active_coordinate_mse",
+    "classify_gestures",
+    "coordinate_mse",
+    "gesture_accuracy",
+    "gesture_mix",
+    "gesture_mix_difference",
+    "press_accuracy",
+    "press_mse",
+    "press_periods",
+    "reconstruction_mae",
+    "reconstruction_mse",
+    "smoothness_ratio",
+    "snr_db",
+    "spatial_accuracy",
+    "temporal_iou",
+    "variance_ratio",
     "C2STResult",
     "MMDResult",
     "PRDCResult",

@@ -96,3 +96,52 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def as_action_batch(x: Any, name: str, mask: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of fixed-length action sequences ``(N, T, 3)`` (x, y, press) and its step mask, checked.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, torch.Tensor or array-like, shape (N, T, 3)
+        Channels ``x, y`` (normalised screen units) and ``press`` (0..1).
+    name : str
+        The argument's name, used in error messages.
+    mask : array-like or torch.Tensor of bool, shape (N, T), optional
+        True on real steps (default: every step). Values on masked-out steps are ignored.
+
+    Returns
+    -------
+    values : numpy.ndarray, float64, (N, T, 3)
+        ``x`` with masked-out steps set to 0.
+    mask : numpy.ndarray, bool, (N, T)
+
+    Raises
+    ------
+    DataError
+        Not numeric, not ``(N, T, 3)`` with N, T >= 1, a mask of another
+        shape, or NaN/inf on a real step.
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(name, f"expected a numeric (N, T, 3) x, y, press array, got {type(x).__name__} ({exc})") from None
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise DataError(name, f"expected an (N, T, 3) x, y, press array with N, T >= 1, got shape {arr.shape}")
+    if mask is None:
+        m = np.ones(arr.shape[:2], dtype=bool)
+    else:
+        if hasattr(mask, "detach") and hasattr(mask, "cpu"):
+            mask = mask.detach().cpu().numpy()
+        m = np.asarray(mask)
+        if m.shape != arr.shape[:2]:
+            raise DataError(name, f"mask has shape {m.shape}, expected {arr.shape[:2]}")
+        m = m.astype(bool)
+    bad = ~np.isfinite(arr).all(axis=2) & m
+    if bad.any():
+        i, t = np.argwhere(bad)[0]
+        raise DataError(name, f"{int(bad.sum())} step(s) with NaN or inf, first in sequence {i} at step {t}")
+    arr[~m] = 0.0
+    return arr, m

@@ -1,4 +1,4 @@
-"""Safe GAN checkpoints, in the diffusion generator's layout.
+"""GAN checkpoints: the shared safe layout of :mod:`deval.generators.learned.checkpoint`, and the networks.
 
 A checkpoint directory holds
 
@@ -7,43 +7,33 @@ A checkpoint directory holds
 ``normalizer.json``  the per-channel statistics (:class:`deval.canonical.Normalizer`)
 ``encoder.json``     representation settings and condition statistics
 
-Files are written by :func:`deval.generators.diffusion.checkpoint.save_checkpoint`
-(the formats are shared). A training run directory has ``best/`` and
-``final/`` checkpoints, ``metrics.jsonl`` and ``last/training_state.pt``
-(critic, optimisers etc., for ``--resume``). :func:`load_gan_checkpoint`
-accepts a checkpoint or a run directory (then ``best/``, else ``final/``) and
-refuses anything that is not a plain tensor state dict with
+A training run directory has ``best/`` and ``final/`` checkpoints,
+``metrics.jsonl`` and ``last/training_state.pt`` (critic, optimisers etc.,
+for ``--resume``). :func:`load_gan_checkpoint` accepts a checkpoint or a run
+directory (then ``best/``, else ``final/``) and refuses anything that is not
+a plain tensor state dict, or a checkpoint of another generator, with
 :class:`~deval.errors.CheckpointError`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 
-import torch
-
-from deval.canonical import Normalizer
-from deval.errors import CheckpointError, ConfigError, DataError
-from deval.generators.diffusion.checkpoint import load_tensor_dict, save_checkpoint
 from deval.generators.diffusion.representation import MovementEncoder
+from deval.generators.learned.checkpoint import FILES, CheckpointFormat
+from deval.generators.learned.run_data import build_encoder
 
-from .config import GENERATOR_TAG, GANConfig
+from .config import GANConfig
 from .networks import ConvCritic, GRUGenerator
 
-__all__ = ["FILES", "TRAIN_HINT", "save_gan_checkpoint", "resolve_gan_checkpoint_dir", "load_gan_checkpoint",
-           "build_generator", "build_critic", "build_encoder"]
+__all__ = ["FILES", "TRAIN_HINT", "GAN_CHECKPOINTS", "save_gan_checkpoint", "resolve_gan_checkpoint_dir",
+           "load_gan_checkpoint", "build_generator", "build_critic", "build_encoder"]
 
-FILES = ("model.pt", "config.json", "normalizer.json", "encoder.json")
-TRAIN_HINT = "train one with: deval train-generator gan --data REAL.npz --out DIR"
-
-
-def build_encoder(cfg: GANConfig) -> MovementEncoder:
-    """The (unfitted) :class:`MovementEncoder` described by ``cfg.data``."""
-    d = cfg.data
-    return MovementEncoder(d.max_len, d.features, d.spatial_scale, d.dt_transform, d.use_duration, d.quantize_output)
+#: the GAN's checkpoint layout
+GAN_CHECKPOINTS = CheckpointFormat(GANConfig, label="GAN", source="gan")
+TRAIN_HINT = GAN_CHECKPOINTS.train_hint
 
 
 def build_generator(cfg: GANConfig, encoder: MovementEncoder) -> GRUGenerator:
@@ -66,22 +56,12 @@ def build_critic(cfg: GANConfig, encoder: MovementEncoder) -> ConvCritic:
 def save_gan_checkpoint(directory: str | os.PathLike, generator_state: dict, config: GANConfig,
                         encoder: MovementEncoder, extra: dict | None = None) -> Path:
     """Write a checkpoint directory (each file replaced atomically)."""
-    return save_checkpoint(directory, generator_state, config, encoder, extra=extra)  # duck-typed config
+    return GAN_CHECKPOINTS.save(directory, generator_state, config, encoder, extra=extra)
 
 
 def resolve_gan_checkpoint_dir(path: str | os.PathLike) -> Path:
     """A checkpoint directory from ``path`` (itself, or ``best/`` / ``final/`` inside a run directory)."""
-    p = Path(path)
-    if not p.exists():
-        raise CheckpointError(f"{p}: no such GAN checkpoint directory; {TRAIN_HINT}")
-    if p.is_file():
-        raise CheckpointError(f"{p}: give the checkpoint directory, not a file; {TRAIN_HINT}")
-    if (p / "model.pt").exists():
-        return p
-    for sub in ("best", "final"):
-        if (p / sub / "model.pt").exists():
-            return p / sub
-    raise CheckpointError(f"{p}: no GAN checkpoint here (no model.pt, best/ or final/); {TRAIN_HINT}")
+    return GAN_CHECKPOINTS.resolve(path)
 
 
 def load_gan_checkpoint(path: str | os.PathLike, map_location="cpu") -> tuple[dict, GANConfig, MovementEncoder]:
@@ -94,24 +74,4 @@ def load_gan_checkpoint(path: str | os.PathLike, map_location="cpu") -> tuple[di
         tensor state dict (pickled objects are never loaded), a checkpoint of
         another generator (e.g. diffusion), or invalid metadata.
     """
-    d = resolve_gan_checkpoint_dir(path)
-    missing = [f for f in FILES if not (d / f).is_file()]
-    if missing:
-        raise CheckpointError(f"{d}: incomplete checkpoint, missing {', '.join(missing)}")
-    try:
-        cfg_d = json.loads((d / "config.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, OSError) as exc:
-        raise CheckpointError(f"{d / 'config.json'}: unreadable ({exc})") from None
-    if not isinstance(cfg_d, dict) or cfg_d.get("generator") != GENERATOR_TAG:
-        raise CheckpointError(f"{d}: not a GAN checkpoint (config.json has no \"generator\": \"gan\"; "
-                              "a diffusion checkpoint goes with --source diffusion)")
-    state = load_tensor_dict(d / "model.pt", map_location)
-    if not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{d / 'model.pt'}: expected a flat state dict of tensors")
-    try:
-        config = GANConfig.from_dict(cfg_d)
-        normalizer = Normalizer.load(d / "normalizer.json")
-        encoder = MovementEncoder.from_dict(json.loads((d / "encoder.json").read_text(encoding="utf-8")), normalizer)
-    except (json.JSONDecodeError, ConfigError, DataError, OSError) as exc:
-        raise CheckpointError(f"{d}: invalid checkpoint metadata ({exc})") from None
-    return state, config, encoder
+    return GAN_CHECKPOINTS.load(path, map_location)

@@ -2,7 +2,7 @@
 
 A :class:`GANConfig` has sections ``data`` and ``augment`` (the same
 representation and augmentations as the diffusion generator, see
-:mod:`deval.generators.diffusion.config`), ``model``, ``train`` and
+:mod:`deval.generators.learned.movement_config`), ``model``, ``train`` and
 ``sample``. It is built from a preset (``smoke``, ``small``), updated from a
 YAML/JSON file and then from ``key=value`` overrides (``train.lr_g=1e-4`` or,
 when the name is unique across sections, ``lr_g=1e-4``). Unknown keys and
@@ -11,18 +11,12 @@ wrong types raise :class:`~deval.errors.ConfigError` naming the key.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, get_type_hints
+from typing import ClassVar
 
-import yaml
-
-from deval.errors import ConfigError
-from deval.generators.diffusion.config import AugmentConfig, DataConfig
+from deval.generators.learned.movement_config import AugmentConfig, DataConfig
+from deval.generators.learned.sectioned_config import SectionedConfig
 
 __all__ = ["GANConfig", "GANModelConfig", "GANTrainConfig", "GANSampleConfig", "PRESETS", "preset",
            "load_config_file", "GENERATOR_TAG"]
@@ -77,12 +71,22 @@ class GANSampleConfig:
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": GANModelConfig, "train": GANTrainConfig,
             "sample": GANSampleConfig}
-TOP_LEVEL = ("seed", "preset", "generator")
+PRESETS = ("smoke", "small")
 
 
 @dataclass
-class GANConfig:
-    """Everything the GAN trainer and sampler need; see the module docstring."""
+class GANConfig(SectionedConfig):
+    """Everything the GAN trainer and sampler need; see the module docstring.
+
+    Loading, overrides and validation come from
+    :class:`~deval.generators.learned.sectioned_config.SectionedConfig`;
+    ``to_dict()`` carries ``generator: "gan"`` to tell GAN checkpoints from others.
+    """
+
+    SECTIONS: ClassVar[dict] = SECTIONS
+    PRESETS: ClassVar[tuple] = PRESETS
+    GENERATOR_TAG: ClassVar[str] = GENERATOR_TAG
+    LABEL: ClassVar[str] = "GAN"
 
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -93,67 +97,10 @@ class GANConfig:
     preset: str = "small"
     generator: str = GENERATOR_TAG
 
-    def to_dict(self) -> dict:
-        """Plain JSON-ready dict (with ``generator: "gan"`` to tell it from other checkpoints)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict, base: "GANConfig | None" = None) -> "GANConfig":
-        """Update ``base`` (default: the defaults) with nested dict ``d``; validates keys and types."""
-        cfg = copy.deepcopy(base) if base is not None else cls()
-        if not isinstance(d, dict):
-            raise ConfigError(f"configuration must be a mapping, got {type(d).__name__}")
-        for key, value in d.items():
-            if key in SECTIONS:
-                if not isinstance(value, dict):
-                    raise ConfigError(f"config section {key!r} must be a mapping")
-                for k, v in value.items():
-                    _set(getattr(cfg, key), k, v, f"{key}.{k}")
-            elif key in TOP_LEVEL:
-                _set(cfg, key, value, key)
-            else:
-                raise ConfigError(f"unknown config key {key!r} (sections: {', '.join(SECTIONS)}, seed, preset)")
-        cfg.validate()
-        return cfg
-
-    def override(self, pairs: dict[str, Any]) -> "GANConfig":
-        """Apply ``{"section.key": value}`` or ``{"key": value}`` (unique key) overrides."""
-        nested: dict[str, Any] = {}
-        for key, value in pairs.items():
-            if key in TOP_LEVEL:
-                nested[key] = value
-                continue
-            if "." in key:
-                sec, name = key.split(".", 1)
-            else:
-                owners = [s for s, c in SECTIONS.items() if key in {f.name for f in dataclasses.fields(c)}]
-                if not owners:
-                    raise ConfigError(f"unknown config key {key!r}")
-                if len(owners) > 1:
-                    raise ConfigError(f"config key {key!r} is ambiguous; write one of "
-                                      + ", ".join(f"{o}.{key}" for o in owners))
-                sec, name = owners[0], key
-            if sec not in SECTIONS:
-                raise ConfigError(f"unknown config section {sec!r} in {key!r} (sections: {', '.join(SECTIONS)})")
-            nested.setdefault(sec, {})[name] = value
-        return GANConfig.from_dict(nested, base=self)
-
-    def validate(self) -> None:
-        """Check value ranges; raise :class:`ConfigError` naming the key."""
-        d, a, m, t, s = self.data, self.augment, self.model, self.train, self.sample
-        checks = [
-            (self.generator == GENERATOR_TAG, f"generator must be {GENERATOR_TAG!r} in a GAN configuration"),
-            (d.max_len >= 4, "data.max_len must be >= 4"),
-            (d.features in ("deltas", "rich"), "data.features must be 'deltas' or 'rich'"),
-            (d.spatial_scale in ("distance", "pixels"), "data.spatial_scale must be 'distance' or 'pixels'"),
-            (d.dt_transform in ("log", "linear"), "data.dt_transform must be 'log' or 'linear'"),
-            (d.val_split in ("user", "random"), "data.val_split must be 'user' or 'random'"),
-            (0 < d.val_fraction < 1, "data.val_fraction must be in (0, 1)"),
-            (d.max_train >= 0, "data.max_train must be >= 0"),
-            (0 <= a.time_stretch < 1, "augment.time_stretch must be in [0, 1)"),
-            (0 <= a.time_warp <= 0.9, "augment.time_warp must be in [0, 0.9]"),
-            (a.jitter >= 0 and a.goal_noise >= 0, "augment.jitter and augment.goal_noise must be >= 0"),
-            (0 <= a.p <= 1, "augment.p must be in [0, 1]"),
+    def checks(self) -> list[tuple[bool, str]]:
+        """The generator tag, ``data`` and ``augment`` ranges, then the ``model``, ``train`` and ``sample`` ones."""
+        d, m, t, s = self.data, self.model, self.train, self.sample
+        return super().checks() + [
             (m.noise_dim >= 1 and m.latent_dim >= 0, "model.noise_dim must be >= 1 and model.latent_dim >= 0"),
             (m.emb_dim >= 1 and m.gen_hidden >= 1 and m.gen_layers >= 1,
              "model.emb_dim, model.gen_hidden and model.gen_layers must be >= 1"),
@@ -171,49 +118,32 @@ class GANConfig:
             (t.num_threads >= 0, "train.num_threads must be >= 0"),
             (s.batch_size >= 1, "sample.batch_size must be >= 1"),
         ]
-        for ok, msg in checks:
-            if not ok:
-                raise ConfigError(msg)
 
+    def movements_per_step(self) -> int:
+        """Real movements per generator step: ``n_critic`` critic batches (an epoch is one pass through the critic)."""
+        return int(self.train.batch_size * self.train.n_critic)
 
-def _set(obj: Any, key: str, value: Any, path: str) -> None:
-    """Set ``obj.key = value`` after checking the key exists and coercing to its annotated type."""
-    fields = {f.name for f in dataclasses.fields(obj)}
-    if key not in fields:
-        raise ConfigError(f"unknown config key {path!r}")
-    hint = get_type_hints(type(obj))[key]
-    try:
-        if hint is bool:
-            if isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                value = value.lower() in ("true", "1", "yes")
-            elif not isinstance(value, (bool, int)):
-                raise ValueError
-            value = bool(value)
-        elif hint is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            value = int(value)
-        elif hint is float:
-            if isinstance(value, bool):
-                raise ValueError
-            value = float(value)
-        elif hint is str:
-            if not isinstance(value, str):
-                raise ValueError
-        elif hint is list:
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = [value]
-            if not isinstance(value, (list, tuple)):
-                raise ValueError
-            value = [int(v) for v in value]
-    except (TypeError, ValueError):
-        raise ConfigError(f"config key {path!r}: {value!r} is not a valid {getattr(hint, '__name__', hint)}") from None
-    setattr(obj, key, value)
-
-
-PRESETS = ("smoke", "small")
+    def apply_preset(self, name: str) -> None:
+        """Turn the defaults into preset ``name`` (see :func:`preset`)."""
+        if name == "smoke":
+            self.data.max_len = 16
+            self.model.noise_dim = 4
+            self.model.latent_dim = 8
+            self.model.emb_dim = 16
+            self.model.gen_hidden = 32
+            self.model.gen_layers = 1
+            self.model.critic_channels = 32
+            self.model.critic_blocks = 2
+            self.model.critic_kernel = 3
+            self.model.patch = 2
+            self.train.batch_size = 32
+            self.train.steps = 150
+            self.train.lr_g = 2e-3
+            self.train.lr_d = 2e-3
+            self.train.ema_decay = 0.9
+            self.train.val_every = 0
+            self.train.val_samples = 64
+            self.sample.batch_size = 512
 
 
 def preset(name: str) -> GANConfig:
@@ -230,50 +160,9 @@ def preset(name: str) -> GANConfig:
         each, batches of 64 movements (about 30 epochs of SapiMouse-dev; about
         15-20 min of one CPU core).
     """
-    cfg = GANConfig(preset=name)
-    if name == "smoke":
-        cfg.data.max_len = 16
-        cfg.model.noise_dim = 4
-        cfg.model.latent_dim = 8
-        cfg.model.emb_dim = 16
-        cfg.model.gen_hidden = 32
-        cfg.model.gen_layers = 1
-        cfg.model.critic_channels = 32
-        cfg.model.critic_blocks = 2
-        cfg.model.critic_kernel = 3
-        cfg.model.patch = 2
-        cfg.train.batch_size = 32
-        cfg.train.steps = 150
-        cfg.train.lr_g = 2e-3
-        cfg.train.lr_d = 2e-3
-        cfg.train.ema_decay = 0.9
-        cfg.train.val_every = 0
-        cfg.train.val_samples = 64
-        cfg.sample.batch_size = 512
-    elif name != "small":
-        raise ConfigError(f"unknown preset {name!r}; choose {' or '.join(PRESETS)}")
-    cfg.validate()
-    return cfg
+    return GANConfig.from_preset(name)
 
 
 def load_config_file(path: str | os.PathLike, base: GANConfig | None = None) -> GANConfig:
     """Read a YAML or JSON config file on top of ``base`` (a file may name its own ``preset``)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config ({exc.strerror})") from None
-    try:
-        d = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{p}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'} ({exc})") from None
-    if d is None:
-        d = {}
-    if not isinstance(d, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping")
-    if base is None:
-        base = preset(d.get("preset", "small"))
-    try:
-        return GANConfig.from_dict(d, base=base)
-    except ConfigError as exc:
-        raise ConfigError(f"{p}: {exc}") from None
+    return GANConfig.load_file(path, base=base)
