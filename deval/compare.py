@@ -37,7 +37,7 @@ from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
 
-ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral", "actions")
+ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral", "actions", "generation")
 #: pixels per unit when compare classifies gestures (the click threshold is 0.02 of it)
 GESTURE_SCREEN_HEIGHT = 1080.0
 #: the acceptance bar on C2ST accuracy
@@ -247,6 +247,10 @@ def compare_pair(
     if "actions" in settings.metrics and real.traj.press is not None and fake.traj.press is not None:
         scalars, details["actions"] = action_comparison(real.traj, fake.traj)
         out.update(scalars)
+    if "generation" in settings.metrics:
+        scalars, generation = generation_comparison(fake.traj)
+        out.update(scalars)
+        details.update(generation)
     return FakeComparison(fake.name, len(fake.traj), {k: float(v) for k, v in out.items()}, details, distances, curve)
 
 
@@ -302,6 +306,48 @@ def action_comparison(real: Trajectories, fake: Trajectories) -> tuple[dict[str,
     }
     details["gesture_screen_height_px"] = GESTURE_SCREEN_HEIGHT
     return out, details
+
+
+#: Metadata columns a learned generator writes: where its network ended each movement before the exact-endpoint
+#: correction (pixels).
+MODEL_END_COLUMNS = ("uncorrected_end_x", "uncorrected_end_y")
+#: Metadata column that numbers the condition (start, target) a movement was generated for.
+CONDITION_COLUMN = "condition"
+
+
+def generation_comparison(fake: Trajectories) -> tuple[dict[str, float], dict]:
+    """The ``generation`` metric group, from what the fake set records about its own generation.
+
+    * goal accuracy (:func:`deval.metrics.goal_accuracy`) when the set has the
+      :data:`MODEL_END_COLUMNS` (the learned generators write them): the model's
+      own end point against the target it was asked for (the movement's
+      final point, which the generator then set exactly);
+    * diversity (:func:`deval.metrics.diversity`) when several movements share
+      a :data:`CONDITION_COLUMN` value (``generate-negatives --per-condition K``).
+
+    Returns empty results for sets without that information (e.g. real data).
+    """
+    from deval.metrics.generation import diversity, goal_accuracy
+
+    scalars: dict[str, float] = {}
+    details: dict[str, dict] = {}
+    meta = fake.meta
+    if len(fake) and all(c in meta.columns for c in MODEL_END_COLUMNS):
+        ends = meta[list(MODEL_END_COLUMNS)].to_numpy(dtype=np.float64)
+        cond = fake.endpoints()
+        ok = np.isfinite(ends).all(axis=1) & (cond.distance > 0)
+        if ok.any():
+            res = goal_accuracy(ends[ok], cond.take(np.flatnonzero(ok)))
+            scalars.update(goal_distance_err_rel=res.distance_error_rel_median,
+                           goal_angle_err_deg=res.angle_error_deg_median)
+            details["goal_accuracy"] = res.to_dict()
+    if CONDITION_COLUMN in meta.columns:
+        groups = meta[CONDITION_COLUMN].to_numpy()
+        if len(groups) and np.unique(groups).size < len(groups):
+            res = diversity(fake, groups)
+            scalars.update(diversity_rel=res.mean_pairwise_rel)
+            details["diversity"] = res.to_dict()
+    return scalars, details
 
 
 def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:

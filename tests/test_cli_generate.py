@@ -159,3 +159,22 @@ def test_sampling_shortcuts_route_like_params(tmp_path):
                                  "-o", str(tmp_path / "x.npz")])
     assert r.exit_code == 2 and "--steps" in r.output and "spline" in r.output
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_per_condition_repeats_each_condition(tmp_path):
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+    from deval.io import load_trajectories
+
+    out = tmp_path / "pc.npz"
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--n", "10", "--per-condition", "4",
+                                 "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    tr = load_trajectories(out)
+    cond = tr.meta["condition"].to_numpy()
+    assert cond.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
+    for k in range(3):
+        m = cond == k
+        assert np.allclose(tr.start[m], tr.start[m][0]) and np.allclose(tr.end[m], tr.end[m][0])
+    assert len({tuple(np.round(tr[i].x, 3)) for i in range(4)}) == 4  # same condition, different movements

@@ -83,3 +83,26 @@ def test_by_style_gives_one_row_per_style(sapimouse_path, real_small, tmp_path):
     m = pd.read_csv(tmp_path / "rep" / "metrics.csv").set_index("fake")
     assert set(m.index) == {"mixed:line", "mixed:copy"}
     assert m.loc["mixed:line", "c2st_acc"] > 0.9 > 0.6 > m.loc["mixed:copy", "c2st_acc"]
+
+
+def test_generation_group_reads_goal_accuracy_and_diversity_from_metadata():
+    """Known answers: model ends rotated by 10 degrees about the start and shrunk 20%; identical repeats."""
+    from deval.compare import generation_comparison
+    from deval.generators import get
+
+    traj = get("spline")().sample(40, seed=0)
+    start, end = traj.start, traj.end
+    d = end - start
+    a = np.radians(10.0)
+    rot = np.stack([d[:, 0] * np.cos(a) - d[:, 1] * np.sin(a), d[:, 0] * np.sin(a) + d[:, 1] * np.cos(a)], 1)
+    model_end = start + 0.8 * rot
+    fake = traj.with_meta(uncorrected_end_x=model_end[:, 0], uncorrected_end_y=model_end[:, 1])
+    scalars, details = generation_comparison(fake)
+    assert scalars["goal_angle_err_deg"] == pytest.approx(10.0, abs=1e-6)
+    assert scalars["goal_distance_err_rel"] == pytest.approx(0.2, abs=1e-6)
+    assert "diversity_rel" not in scalars  # no condition column
+
+    twins = traj.take(np.repeat(np.arange(20), 2)).with_meta(condition=np.repeat(np.arange(20), 2))
+    scalars, details = generation_comparison(twins)
+    assert scalars["diversity_rel"] == pytest.approx(0.0, abs=1e-9) and details["diversity"]["n_groups"] == 20
+    assert generation_comparison(traj) == ({}, {})  # nothing recorded: nothing reported

@@ -71,6 +71,16 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
     return out
 
 
+def conditions(ends, n: int, per_condition: int, rng: np.random.Generator, gen) -> "Endpoints | None":
+    """``n`` endpoints for one source: drawn from ``ends`` (the --like file) or, with ``per_condition`` > 1
+    and no file, from the generator's own default; each drawn condition repeated ``per_condition`` times."""
+    if per_condition == 1:
+        return ends.resample(n, seed=rng) if ends is not None else None
+    k = -(-n // per_condition)
+    base = ends.resample(k, seed=rng) if ends is not None else gen.draw_endpoints(k, rng)
+    return base.take(np.repeat(np.arange(k), per_condition)[:n])
+
+
 @click.command("generate-negatives")
 @click.option("--source", "-s", "sources", multiple=True, required=True, metavar="NAME",
               help="Generator to draw from (repeat for a mixed file; see deval list-generators).")
@@ -95,12 +105,16 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
               help="Also write the denoising of one sample as PNG frames, denoising.gif (and denoising.mp4 when "
                    "ffmpeg is installed) into DIR/SOURCE/, for each source that supports it "
                    "(keyframe-diffusion).")
+@click.option("--per-condition", "per_condition", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Movements per drawn condition (start, target): K > 1 draws n/K conditions and repeats each "
+                   "K times, numbered in the metadata column `condition`, so that deval compare can measure "
+                   "the diversity of what a generator makes for one condition.")
 @seed_option
 @out_file_option("Output .npz with the negatives (label 1, style = source name).")
 @quiet_option
 @force_option
-def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir, seed,
-                       out, quiet, force):
+def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
+                       per_condition, seed, out, quiet, force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -174,11 +188,14 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
               dynamic_ncols=True) as bar:
         for s, child in zip(sources, children):
             cond_seed, *chunk_seeds = child.spawn(1 + (n + CHUNK - 1) // CHUNK)
-            cond = ends.resample(n, seed=np.random.default_rng(cond_seed)) if ends is not None else None
+            cond = conditions(ends, n, per_condition, np.random.default_rng(cond_seed), gens[s])
             for k, chunk_seed in enumerate(chunk_seeds):
                 lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
                 part_cond = None if cond is None else cond.take(np.arange(lo, hi))
-                parts.append(gens[s].sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed)))
+                part = gens[s].sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed))
+                if per_condition > 1:
+                    part = part.with_meta(condition=np.arange(lo, hi) // per_condition)
+                parts.append(part)
                 bar.set_postfix_str(s, refresh=False)
                 bar.update(hi - lo)
     result = Trajectories.concat(parts)
