@@ -47,6 +47,7 @@ class DemoSettings:
     n_per_source: int = 600
     diffusion_steps: int = 200
     gan_steps: int = 300
+    keyframe_steps: int = 200
     max_compare: int = 1500
     detector_head: str = "hgb"
     views: tuple[str, ...] = ("raw", "60hz")
@@ -135,6 +136,8 @@ def run_demo(
         "diffusion": (s.diffusion_steps, {"train.num_threads": 1, "train.warmup": min(50, s.diffusion_steps),
                                           "train.val_samples": 600}),
         "gan": (s.gan_steps, {"train.num_threads": 1, "train.val_every": 0, "train.val_samples": 600}),
+        "keyframe-diffusion": (s.keyframe_steps, {"train.num_threads": 1, "train.warmup": min(50, s.keyframe_steps),
+                                                  "train.val_every": 0, "train.val_samples": 600}),
     }
     checkpoints: dict[str, Path] = {}
     for name, (n_steps, overrides) in short_runs.items():

@@ -18,16 +18,19 @@ from deval.cli.progress import step_progress
               help="Training steps of the demo's diffusion model.")
 @click.option("--gan-steps", type=click.IntRange(min=0), default=300, show_default=True,
               help="Generator steps of the demo's GAN (0: leave the GAN out).")
+@click.option("--keyframe-steps", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Training steps of the demo's keyframe-diffusion model (0: leave it out).")
 @click.option("--head", type=click.Choice(["hgb", "logistic", "cnn", "gru"]), default="hgb", show_default=True,
               help="Detector head.")
 @seed_option
 @device_option
 @quiet_option
 @force_option
-def demo(out, real_path, n_per_source, diffusion_steps, gan_steps, head, seed, device, quiet, force):
+def demo(out, real_path, n_per_source, diffusion_steps, gan_steps, keyframe_steps, head, seed, device, quiet, force):
     """Run the whole pipeline and write one report directory.
 
-    Builds (or loads) a human reference set, trains a small diffusion model and a small GAN,
+    Builds (or loads) a human reference set, trains a small diffusion model, a small GAN and a
+    small keyframe-diffusion model,
     makes negatives from every registered source, compares each with the
     reference, trains detectors and scores them on held-out bot styles.
     About 10 minutes on 2 CPU cores with the defaults.
@@ -43,7 +46,7 @@ def demo(out, real_path, n_per_source, diffusion_steps, gan_steps, head, seed, d
     out = out or "deval-demo"
     real = load_trajectories(real_path) if real_path else None
     settings = DemoSettings(seed=seed, n_per_source=n_per_source, diffusion_steps=diffusion_steps, gan_steps=gan_steps,
-                            detector_head=head, device=device)
-    with step_progress(7 if gan_steps else 6, "demo", quiet) as advance:
+                            keyframe_steps=keyframe_steps, detector_head=head, device=device)
+    with step_progress(6 + bool(gan_steps) + bool(keyframe_steps), "demo", quiet) as advance:
         index = run_demo(out, real, settings, force=force, progress=advance)
     click.echo(f"report: {index}")

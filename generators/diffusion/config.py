@@ -50,6 +50,17 @@ class DiffusionSettings:
     self_condition: bool = True
     cond_drop: float = 0.1  #: goal dropout for classifier-free guidance
 
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` pairs for the value ranges of this section."""
+        return [
+            (self.schedule in ("cosine", "linear"), "diffusion.schedule must be 'cosine' or 'linear'"),
+            (self.prediction in ("epsilon", "sample", "v_prediction"),
+             "diffusion.prediction must be 'epsilon', 'sample' or 'v_prediction'"),
+            (self.timesteps >= 10, "diffusion.timesteps must be >= 10"),
+            (self.min_snr_gamma >= 0, "diffusion.min_snr_gamma must be >= 0"),
+            (0 <= self.cond_drop < 1, "diffusion.cond_drop must be in [0, 1)"),
+        ]
+
 
 @dataclass
 class TrainConfig:
@@ -79,6 +90,14 @@ class SampleConfig:
     cfg_scale: float = 1.0  #: 1 = plain conditional model (one network call per step)
     eta: float = 0.0  #: DDIM stochasticity
     batch_size: int = 1000  #: movements per network call
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` pairs for the value ranges of this section (``steps`` against the schedule: the config's)."""
+        return [
+            (self.sampler in ("ddpm", "ddim", "dpm-solver"), "sample.sampler must be 'ddpm', 'ddim' or 'dpm-solver'"),
+            (self.steps >= 1, "sample.steps must be >= 1"),
+            (self.cfg_scale >= 0 and self.eta >= 0 and self.batch_size >= 1, "sample settings out of range"),
+        ]
 
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": ModelConfig,
@@ -110,7 +129,8 @@ class DiffusionConfig(SectionedConfig):
     preset: str = "small"
 
     def checks(self) -> list[tuple[bool, str]]:
-        """Value ranges of the ``model``, ``diffusion``, ``train`` and ``sample`` sections (after ``data``, ``augment``)."""
+        """Value ranges of the ``model`` and ``train`` sections and sampler steps against the schedule (after the
+        sections' own checks: ``data``, ``augment``, ``diffusion``, ``sample``)."""
         m, f, t, s = self.model, self.diffusion, self.train, self.sample
         return super().checks() + [
             (m.denoiser in ("unet", "transformer"), "model.denoiser must be 'unet' or 'transformer'"),
@@ -121,19 +141,11 @@ class DiffusionConfig(SectionedConfig):
              "model.heads must divide model.d_model and the last model.channels"),
             (0 <= m.dropout < 1, "model.dropout must be in [0, 1)"),
             (m.patch_size >= 1, "model.patch_size must be >= 1"),
-            (f.schedule in ("cosine", "linear"), "diffusion.schedule must be 'cosine' or 'linear'"),
-            (f.prediction in ("epsilon", "sample", "v_prediction"),
-             "diffusion.prediction must be 'epsilon', 'sample' or 'v_prediction'"),
-            (f.timesteps >= 10, "diffusion.timesteps must be >= 10"),
-            (f.min_snr_gamma >= 0, "diffusion.min_snr_gamma must be >= 0"),
-            (0 <= f.cond_drop < 1, "diffusion.cond_drop must be in [0, 1)"),
             (t.batch_size >= 1 and t.steps >= 1, "train.batch_size and train.steps must be >= 1"),
             (t.lr > 0 and t.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
             (0 <= t.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
             (t.val_every >= 0 and t.val_samples >= 10 and t.val_steps >= 1, "train.val_* out of range"),
-            (s.sampler in ("ddpm", "ddim", "dpm-solver"), "sample.sampler must be 'ddpm', 'ddim' or 'dpm-solver'"),
             (1 <= s.steps <= f.timesteps, "sample.steps must be between 1 and diffusion.timesteps"),
-            (s.cfg_scale >= 0 and s.eta >= 0 and s.batch_size >= 1, "sample settings out of range"),
         ]
 
     def apply_preset(self, name: str) -> None:

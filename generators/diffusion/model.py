@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from deval.errors import ConfigError
+
 from .config import DiffusionConfig
 from .parameterization import check_prediction_type, min_snr_weight, training_target
 from .samplers import make_sampler
@@ -115,26 +117,41 @@ class DiffusionModel(nn.Module):
     @torch.no_grad()
     def sample(self, mask: torch.Tensor, goal: torch.Tensor, *, sampler: str = "dpm-solver", steps: int = 10,
                cfg_scale: float = 1.0, eta: float = 0.0, generator: torch.Generator | None = None,
-               channels: int | None = None) -> torch.Tensor:
+               channels: int | None = None, drop: torch.Tensor | None = None, timestep_spacing: str | None = None,
+               start: tuple[torch.Tensor, int] | None = None) -> torch.Tensor:
         """Generate clean normalised steps (B, L, C) for ``mask`` (B, L) and ``goal`` (B, G).
 
         ``generator`` seeds the starting noise and any stochastic steps (CPU
-        generator; tensors are moved to the model's device).
+        generator; tensors are moved to the model's device). ``drop`` (B,) bool
+        gives the rows that use the learned null condition (unconditional
+        samples). ``timestep_spacing`` overrides the sampler's default spacing.
+        ``start = (x_t, t)`` denoises ``x_t`` (B, L, C), clean data noised to
+        training timestep ``t``, instead of pure noise: only the sampler's
+        timesteps ``<= t`` run, and ``t`` must be one of them.
         """
         dev = goal.device
         c = channels if channels is not None else self.denoiser.c
         b, length = mask.shape
         m = mask.to(torch.float32)[..., None]
-        sched = make_sampler(sampler, self.schedule, self.prediction_type, eta=eta)
+        sched = make_sampler(sampler, self.schedule, self.prediction_type, eta=eta, timestep_spacing=timestep_spacing)
         sched.set_timesteps(steps)
-        x = torch.randn((b, length, c), generator=generator).to(dev) * m
+        timesteps = sched.timesteps.tolist()
+        if start is None:
+            x = torch.randn((b, length, c), generator=generator).to(dev) * m
+        else:
+            x, t_start = start[0].to(dev, torch.float32) * m, int(start[1])
+            if t_start not in timesteps:
+                raise ConfigError(f"start timestep {t_start} is not one of the {sampler} sampler's timesteps "
+                                  f"for {steps} steps")
+            timesteps = timesteps[timesteps.index(t_start):]
+        null_rows = torch.zeros(b, dtype=torch.bool, device=dev) if drop is None else drop.to(dev)
         guided = cfg_scale != 1.0
         if guided:
             goal2 = torch.cat([goal, goal])
             mask2 = torch.cat([mask, mask])
-            drop2 = torch.cat([torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool)]).to(dev)
+            drop2 = torch.cat([null_rows, torch.ones(b, dtype=torch.bool, device=dev)])
         x0_prev = None
-        for t in sched.timesteps.tolist():
+        for t in timesteps:
             tt = torch.full((b,), t, dtype=torch.long, device=dev)
             sc = x0_prev if self.self_condition else None
             if guided:
@@ -143,7 +160,7 @@ class DiffusionModel(nn.Module):
                 cond, uncond = out2.float().chunk(2)
                 out = uncond + cfg_scale * (cond - uncond)
             else:
-                out = self.denoiser(x, tt, goal, None, mask, sc).float()
+                out = self.denoiser(x, tt, goal, None if drop is None else null_rows, mask, sc).float()
             step = sched.step(out, t, x, generator=generator)
             x = step.prev_sample * m
             x0_prev = step.pred_original_sample * m

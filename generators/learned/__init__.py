@@ -54,7 +54,9 @@ Say ``my-gen`` in ``generators/my_gen/`` (list the package in ``pyproject.toml``
    ``self.batches.next()``, ``augment_batch``, ``training_goal``, randomness from ``self.rng``;
    return a dict of floats), ``validation_losses()`` (on ``self.val_batch``) and
    ``sample_validation(cond, seed)``. Optional: ``fit_encoder``, ``train_stats``,
-   ``progress_postfix``, ``before_training`` / ``after_training``, ``result``, ``score_keys``.
+   ``progress_postfix``, ``before_training`` / ``after_training``, ``result``, ``score_keys``,
+   ``split_data`` (another split than by user) and ``generation_metrics`` (other validation metrics
+   than goal accuracy and realism, e.g. ``action-diffusion``'s reconstruction and gesture mix).
 
 4. ``generator.py``: a :class:`CheckpointGenerator` subclass with ``name``, ``description``,
    ``param_specs`` (``CHECKPOINT_PARAM``, ``DEVICE_PARAM``, sampling options),

@@ -6,9 +6,10 @@ networks in :meth:`~TrainingRun.build` and does one optimiser step in
 
 1. checks the run directory (:func:`~.run_directory.prepare_run_dir`), reads the
    saved configuration when resuming, sets ``train.num_threads`` for the run;
-2. splits the movements (:func:`~.run_data.split_for_training`: by user by
-   default), fits the encoder on the training split (or reads it from
-   ``last/`` when resuming) and writes ``config.json`` and ``split.json``;
+2. splits the movements (:meth:`~TrainingRun.split_data`; by default
+   :func:`~.run_data.split_for_training`, by user), fits the encoder on the
+   training split (or reads it from ``last/`` when resuming) and writes
+   ``config.json`` and ``split.json``;
 3. encodes the training movements once (:attr:`train_batch`, on the device),
    keeps up to 1024 encoded validation movements for validation losses
    (:attr:`val_batch`, ``numpy`` seed ``seed + 1``) and ``train.val_samples``
@@ -23,11 +24,12 @@ networks in :meth:`~TrainingRun.build` and does one optimiser step in
 
 A validation appends one line to ``metrics.jsonl``: ``step``, ``epoch``,
 :meth:`train_stats`, ``elapsed_s``, :meth:`validation_losses`, then
-``goal_distance_err_rel`` / ``goal_angle_err_deg`` and the realism probe of
+:meth:`generation_metrics` (by default ``goal_distance_err_rel`` /
+``goal_angle_err_deg`` and the realism probe of
 :func:`deval.metrics.generation.realism_scores` (``c2st_acc``, ``mmd2``,
 ``prd_precision``, ``prd_recall``, ...) on ``train.val_samples`` movements
 generated (:meth:`sample_validation`, seed ``seed + 4``) for the endpoints
-and point counts of validation movements, and ``best``. The first key of
+and point counts of validation movements), and ``best``. The first key of
 :attr:`score_keys` present in the line is the score (lower is better;
 missing or non-finite counts as infinite); a better score, or the first
 validation of a run when nothing finite has been seen, writes ``best/``.
@@ -198,6 +200,13 @@ class TrainingRun(abc.ABC):
     def sample_validation(self, cond: Endpoints, seed: int) -> tuple[Trajectories, np.ndarray]:
         """Movements for ``cond`` from the sampling network and their uncorrected end points (N, 2), pixels."""
 
+    def split_data(self) -> tuple[Trajectories, Trajectories, dict]:
+        """Training and validation movements of :attr:`data` and the record for ``split.json``.
+
+        Default: :func:`~.run_data.split_for_training` (by ``cfg.data.val_split``).
+        """
+        return split_for_training(self.data, self.cfg)
+
     def fit_encoder(self, train: Trajectories) -> Any:
         """The representation fitted on the training split (default: :func:`~.run_data.build_encoder`)."""
         return build_encoder(self.cfg).fit(train, seed=self.cfg.seed)
@@ -248,7 +257,7 @@ class TrainingRun(abc.ABC):
 
     def _prepare(self) -> None:
         cfg, out, dev = self.cfg, self.out, self.device
-        train, val, self.split = split_for_training(self.data, cfg)
+        train, val, self.split = self.split_data()
         if self.resume:
             _, _, self.encoder = self.checkpoint_format.load(out / "last")
         else:
@@ -307,16 +316,18 @@ class TrainingRun(abc.ABC):
         self.save_checkpoint("final", extra={"metrics": self.history[-1]})
 
     # ========================================================== validation
-    def validate(self) -> dict:
-        """Write one metrics line and the ``best/`` (if better) and ``last/`` checkpoints; returns the line."""
+    def generation_metrics(self) -> dict:
+        """The metrics of generated movements in a metrics line (a hook; see the module docstring).
+
+        Default: ``goal_distance_err_rel``, ``goal_angle_err_deg`` and the
+        realism probe on :meth:`sample_validation` for the endpoints of
+        :attr:`val_real` (seed ``seed + 4``). Generators of other kinds of data
+        (e.g. ``action-diffusion``) override it.
+        """
         from deval.metrics.generation import goal_accuracy, realism_scores
 
         cfg = self.cfg
-        line: dict = {"step": self.step,
-                      "epoch": round(self.step * cfg.movements_per_step() / len(self.train_batch), 3)}
-        line.update(self.train_stats())
-        line["elapsed_s"] = round(time.perf_counter() - self.t_start, 1)
-        line.update(self.validation_losses())
+        line: dict = {}
         cond = self.val_real.endpoints()
         fake, raw_end = self.sample_validation(cond, cfg.seed + 4)
         ga = goal_accuracy(raw_end, cond)
@@ -326,6 +337,17 @@ class TrainingRun(abc.ABC):
             line.update(realism_scores(self.val_real, fake, seed=cfg.seed, metrics=self.realism_metrics))
         except Exception as exc:  # realism metrics are advisory during training
             log.warning("realism metrics failed at step %d: %s", self.step, exc)
+        return line
+
+    def validate(self) -> dict:
+        """Write one metrics line and the ``best/`` (if better) and ``last/`` checkpoints; returns the line."""
+        cfg = self.cfg
+        line: dict = {"step": self.step,
+                      "epoch": round(self.step * cfg.movements_per_step() / len(self.train_batch), 3)}
+        line.update(self.train_stats())
+        line["elapsed_s"] = round(time.perf_counter() - self.t_start, 1)
+        line.update(self.validation_losses())
+        line.update(self.generation_metrics())
         score = self.score(line)
         line["best"] = bool(score < self.best_score or (not self.history and self.best_score == math.inf))
         if line["best"]:

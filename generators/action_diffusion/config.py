@@ -1,0 +1,191 @@
+"""Configuration of the ``action-diffusion`` generator: sections, presets and the harness-style key names.
+
+An :class:`ActionDiffusionConfig` has sections ``data``, ``model``,
+``diffusion``, ``train`` and ``sample`` and the top-level keys ``seed``,
+``preset``, ``device`` and ``save_dir``. Loading, ``key=value`` overrides
+and validation are those of
+:class:`~deval.generators.learned.sectioned_config.SectionedConfig`. The
+keys that action-sequence harnesses use are the configuration's own names:
+
+================  ==========================================================
+key               meaning
+================  ==========================================================
+model.d_model     transformer width
+model.num_layers  transformer layers
+model.nhead       attention heads (must divide ``d_model``)
+train.batch_size  sequences per optimiser step
+train.num_epochs  > 0: train this many passes over the training split
+                  (replaces ``train.steps``; ``--steps`` / ``--epochs`` win)
+train.lr          peak AdamW learning rate (warm-up, then cosine decay to 10%)
+device            torch device when ``--device`` is not given (``""``: cpu)
+save_dir          run directory when ``--out`` is not given
+================  ==========================================================
+
+``diffusion`` and ``sample`` are the sections of the ``diffusion``
+generator (:class:`~deval.generators.diffusion.config.DiffusionSettings`,
+:class:`~deval.generators.diffusion.config.SampleConfig`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from deval.generators.diffusion.config import DiffusionSettings, SampleConfig
+from deval.generators.learned.sectioned_config import SectionedConfig
+
+__all__ = ["ActionDataConfig", "ActionModelConfig", "ActionTrainConfig", "ActionDiffusionConfig", "VAL_SPLITS",
+           "CONDITIONS", "WANDB_MODES"]
+
+#: ``data.val_split``: the data's own split (else random), random sequences, or whole users
+VAL_SPLITS = ("auto", "random", "user")
+#: ``data.condition``: gesture-type labels (with a learned null for guidance) or none
+CONDITIONS = ("gesture", "none")
+#: ``train.wandb_mode`` (``wandb.init(mode=...)``)
+WANDB_MODES = ("offline", "online", "disabled")
+
+
+@dataclass
+class ActionDataConfig:
+    """Representation of the sequences and the validation split."""
+
+    screen: str = "auto"  #: "WxH" pixels the coordinates refer to, or "auto" (see ActionEncoder.fit)
+    aspect: float = 0.0  #: screen width / height for gesture types (0: from the screen; 16/9 for unit data)
+    rate_hz: float = 0.0  #: sampling rate of the sequences (0: the data's median)
+    condition: str = "gesture"  #: "gesture" (gesture-type labels) or "none"
+    val_split: str = "auto"  #: "auto" (the data's train/validation split, else random), "random" or "user"
+    val_fraction: float = 0.15  #: held-out share of a random (or user) split
+    max_train: int = 0  #: use at most this many training sequences (0 = all)
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` pairs for the value ranges of this section."""
+        return [
+            (self.screen == "auto" or _is_screen(self.screen), "data.screen must be 'auto' or WIDTHxHEIGHT, e.g. 1920x1080"),
+            (self.aspect >= 0 and self.rate_hz >= 0, "data.aspect and data.rate_hz must be >= 0 (0 = from the data)"),
+            (self.condition in CONDITIONS, "data.condition must be 'gesture' or 'none'"),
+            (self.val_split in VAL_SPLITS, "data.val_split must be 'auto', 'random' or 'user'"),
+            (0 < self.val_fraction < 1, "data.val_fraction must be in (0, 1)"),
+            (self.max_train >= 0, "data.max_train must be >= 0"),
+        ]
+
+
+def _is_screen(text: str) -> bool:
+    parts = text.lower().split("x")
+    try:
+        return len(parts) == 2 and all(float(p) > 0 for p in parts)
+    except ValueError:
+        return False
+
+
+@dataclass
+class ActionModelConfig:
+    """The transformer denoiser (:class:`~deval.generators.diffusion.transformer.TransformerDenoiser`)."""
+
+    d_model: int = 128  #: transformer width
+    num_layers: int = 4  #: transformer layers
+    nhead: int = 4  #: attention heads
+    ff_mult: int = 2  #: feed-forward expansion
+    patch_size: int = 2  #: steps per token
+    dropout: float = 0.0
+    emb_dim: int = 128  #: time / condition embedding size
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` pairs for the value ranges of this section."""
+        return [
+            (self.d_model >= 8 and self.num_layers >= 1 and self.nhead >= 1,
+             "model.d_model must be >= 8, model.num_layers and model.nhead >= 1"),
+            (self.d_model % self.nhead == 0, "model.nhead must divide model.d_model"),
+            (self.ff_mult >= 1 and self.patch_size >= 1 and self.emb_dim >= 8,
+             "model.ff_mult and model.patch_size must be >= 1, model.emb_dim >= 8"),
+            (0 <= self.dropout < 1, "model.dropout must be in [0, 1)"),
+        ]
+
+
+@dataclass
+class ActionTrainConfig:
+    """Optimisation, validation and experiment logging."""
+
+    batch_size: int = 64
+    steps: int = 3000  #: optimiser steps (unless num_epochs > 0)
+    num_epochs: float = 0.0  #: > 0: steps = ceil(num_epochs * training sequences / batch_size)
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    val_every: int = 500  #: steps between validations (0 = only at the end)
+    val_samples: int = 500  #: sequences recreated and sampled per validation
+    val_steps: int = 10  #: sampler steps (network calls) of the recreation and of the samples
+    recreation_noise: float = 0.5  #: the recreation noises to this fraction of the schedule (t = T/2)
+    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
+    wandb: bool = False  #: also log the metrics lines to Weights & Biases (needs `pip install wandb`)
+    wandb_project: str = "deval-action-diffusion"
+    wandb_mode: str = "offline"  #: "offline" (no network; `wandb sync` later), "online" or "disabled"
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` pairs for the value ranges of this section."""
+        return [
+            (self.batch_size >= 1 and self.steps >= 1, "train.batch_size and train.steps must be >= 1"),
+            (self.num_epochs >= 0, "train.num_epochs must be >= 0 (0 = use train.steps)"),
+            (self.lr > 0 and self.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
+            (self.warmup >= 0 and self.grad_clip >= 0, "train.warmup and train.grad_clip must be >= 0"),
+            (0 <= self.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
+            (self.val_every >= 0 and self.val_samples >= 10 and self.val_steps >= 1,
+             "train.val_every must be >= 0, train.val_samples >= 10 and train.val_steps >= 1"),
+            (0 < self.recreation_noise < 1, "train.recreation_noise must be in (0, 1)"),
+            (self.num_threads >= 0, "train.num_threads must be >= 0"),
+            (self.wandb_mode in WANDB_MODES, "train.wandb_mode must be 'offline', 'online' or 'disabled'"),
+            (bool(self.wandb_project.strip()), "train.wandb_project must not be empty"),
+        ]
+
+
+@dataclass
+class ActionDiffusionConfig(SectionedConfig):
+    """Everything the ``action-diffusion`` trainer and sampler need (see the module docstring)."""
+
+    SECTIONS: ClassVar[dict] = {"data": ActionDataConfig, "model": ActionModelConfig, "diffusion": DiffusionSettings,
+                                "train": ActionTrainConfig, "sample": SampleConfig}
+    PRESETS: ClassVar[tuple] = ("smoke", "small")
+    GENERATOR_TAG: ClassVar[str] = "action-diffusion"
+    LABEL: ClassVar[str] = "action-diffusion"
+
+    data: ActionDataConfig = field(default_factory=ActionDataConfig)
+    model: ActionModelConfig = field(default_factory=ActionModelConfig)
+    #: goal dropout 0.2: the null-label (unconditional) model is the one that samples the data's own mix
+    diffusion: DiffusionSettings = field(default_factory=lambda: DiffusionSettings(cond_drop=0.2))
+    train: ActionTrainConfig = field(default_factory=ActionTrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    seed: int = 0
+    preset: str = "small"
+    generator: str = "action-diffusion"
+    device: str = ""  #: torch device when the CLI's --device is not given ("" = cpu)
+    save_dir: str = ""  #: run directory when the CLI's --out is not given
+
+    def apply_preset(self, name: str) -> None:
+        """``smoke``: a tiny model for tests (seconds); ``small``: the default (about 15 min of one CPU core)."""
+        if name == "smoke":
+            self.model.d_model = 32
+            self.model.num_layers = 2
+            self.model.nhead = 2
+            self.model.emb_dim = 32
+            self.model.patch_size = 4
+            self.diffusion.timesteps = 200
+            self.train.batch_size = 32
+            self.train.steps = 150
+            self.train.lr = 3e-3
+            self.train.warmup = 10
+            self.train.ema_decay = 0.9
+            self.train.val_every = 0
+            self.train.val_samples = 64
+            self.train.val_steps = 6
+            self.sample.steps = 6
+            self.sample.batch_size = 256
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """The sections' checks, then the sampler steps against the schedule."""
+        f, t = self.diffusion, self.train
+        return super().checks() + [
+            (self.sample.steps <= f.timesteps, "sample.steps must be between 1 and diffusion.timesteps"),
+            (t.val_steps < f.timesteps * t.recreation_noise,
+             "train.val_steps must be below diffusion.timesteps * train.recreation_noise"),
+        ]

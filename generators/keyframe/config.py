@@ -1,0 +1,219 @@
+"""Configuration of the keyframe diffusion generator: sections, presets ``smoke`` and ``small``, validation.
+
+Sections: ``data`` and ``augment`` (shared with the other learned generators,
+:mod:`deval.generators.learned.movement_config`), ``stage1`` (keypoints and
+the keypoint DDPM), ``stage2`` (fill-in denoiser), ``bootstrap``, ``train`` and
+``sample``. Built like every learned generator's configuration
+(:class:`~deval.generators.learned.sectioned_config.SectionedConfig`): a
+preset, then a YAML/JSON file, then ``key=value`` overrides
+(``stage2.causal=true``, ``sample.clamp=all-anchors``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from deval.generators.diffusion.parameterization import PREDICTION_TYPES
+from deval.generators.diffusion.samplers import SAMPLERS
+from deval.generators.learned.movement_config import AugmentConfig, DataConfig
+from deval.generators.learned.sectioned_config import SectionedConfig
+
+from .clamp import CLAMP_CHANNELS, CLAMP_POLICIES
+from .fill_in_model import PREDICTIONS
+
+TAG = "keyframe-diffusion"
+
+
+@dataclass
+class Stage1Config:
+    """Keypoints and the keypoint DDPM (a transformer over K tokens)."""
+
+    keypoints: int = 8  #: K keypoints per movement (the first and the last point among them)
+    d_model: int = 64
+    layers: int = 3
+    heads: int = 4
+    ff_mult: int = 2
+    emb_dim: int = 64
+    dropout: float = 0.0
+    schedule: str = "cosine"  #: "cosine" or "linear"
+    timesteps: int = 1000
+    prediction: str = "v_prediction"  #: "epsilon", "sample" or "v_prediction"
+    min_snr_gamma: float = 5.0  #: 0 = plain loss
+    self_condition: bool = False
+    cond_drop: float = 0.1  #: goal dropout for classifier-free guidance
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return [
+            (self.keypoints >= 2, "stage1.keypoints must be >= 2"),
+            (self.d_model >= 1 and self.layers >= 1 and self.emb_dim >= 4, "stage1 sizes must be positive"),
+            (self.heads >= 1 and self.d_model % self.heads == 0, "stage1.heads must divide stage1.d_model"),
+            (0 <= self.dropout < 1, "stage1.dropout must be in [0, 1)"),
+            (self.schedule in ("cosine", "linear"), "stage1.schedule must be 'cosine' or 'linear'"),
+            (self.timesteps >= 10, "stage1.timesteps must be >= 10"),
+            (self.prediction in PREDICTION_TYPES, f"stage1.prediction must be one of {PREDICTION_TYPES}"),
+            (self.min_snr_gamma >= 0, "stage1.min_snr_gamma must be >= 0"),
+            (0 <= self.cond_drop < 1, "stage1.cond_drop must be in [0, 1)"),
+        ]
+
+
+@dataclass
+class Stage2Config:
+    """The interpolation-corruption (fill-in) denoiser."""
+
+    levels: int = 8  #: S corruption levels between all points (0) and the keypoints (S)
+    d_model: int = 64
+    layers: int = 3
+    heads: int = 4
+    ff_mult: int = 2
+    emb_dim: int = 64
+    dropout: float = 0.0
+    prediction: str = "residual"  #: "residual" (x0 - x_s) or "sample" (x0)
+    causal: bool = False  #: generate in chunks, left to right
+    chunk: int = 8  #: points per chunk of the causal variant
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return [
+            (self.levels >= 1, "stage2.levels must be >= 1"),
+            (self.d_model >= 1 and self.layers >= 1 and self.emb_dim >= 4, "stage2 sizes must be positive"),
+            (self.heads >= 1 and self.d_model % self.heads == 0, "stage2.heads must divide stage2.d_model"),
+            (0 <= self.dropout < 1, "stage2.dropout must be in [0, 1)"),
+            (self.prediction in PREDICTIONS, f"stage2.prediction must be one of {PREDICTIONS}"),
+            (self.chunk >= 1, "stage2.chunk must be >= 1"),
+        ]
+
+
+@dataclass
+class BootstrapConfig:
+    """Scheduled bootstrapping of stage 2 on stage-1 keypoints (:mod:`.bootstrap`)."""
+
+    enabled: bool = False
+    max_share: float = 0.5  #: cap of the share of bootstrapped examples
+    start: float = 0.3  #: fraction of training before which no example is bootstrapped
+    ramp: float = 0.4  #: fraction of training over which the share grows to max_share
+    strength: float = 0.6  #: noise level (fraction of the schedule) the true keypoints are re-generated from
+    steps: int = 5  #: DDIM steps of that re-generation
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return [
+            (0 <= self.max_share <= 1, "bootstrap.max_share must be in [0, 1]"),
+            (0 <= self.start <= 1 and self.ramp >= 0, "bootstrap.start must be in [0, 1] and bootstrap.ramp >= 0"),
+            (0 < self.strength <= 1, "bootstrap.strength must be in (0, 1]"),
+            (self.steps >= 1, "bootstrap.steps must be >= 1"),
+        ]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation (both stages in every step, one optimiser)."""
+
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    steps: int = 2500  #: optimiser steps (the CLI's --epochs converts to steps)
+    warmup: int = 100
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    stage1_weight: float = 1.0  #: weight of the stage-1 loss in the sum
+    val_every: int = 500  #: steps between validations (0 = only at the end)
+    val_samples: int = 2000  #: generated movements per validation
+    val_steps: int = 10  #: stage-1 sampler steps during validation
+    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return [
+            (self.batch_size >= 1 and self.steps >= 1, "train.batch_size and train.steps must be >= 1"),
+            (self.lr > 0 and self.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
+            (0 <= self.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
+            (self.stage1_weight > 0, "train.stage1_weight must be > 0"),
+            (self.val_every >= 0 and self.val_samples >= 10 and self.val_steps >= 1, "train.val_* out of range"),
+            (self.warmup >= 0 and self.grad_clip >= 0 and self.num_threads >= 0, "train settings out of range"),
+        ]
+
+
+@dataclass
+class SampleConfig:
+    """Defaults of generation."""
+
+    sampler: str = "ddim"  #: stage-1 sampler: "ddim", "ddpm" or "dpm-solver"
+    steps: int = 20  #: stage-1 sampler steps
+    cfg_scale: float = 1.0  #: stage-1 classifier-free guidance (1 = none)
+    eta: float = 0.0  #: DDIM noise
+    fill_steps: int = 1  #: stage-2 network calls (1 = one-step jump)
+    clamp: str = "endpoints"  #: "endpoints", "all-anchors" or "none"
+    clamp_channels: str = "position"  #: "position" (x, y) or "all" (x, y, t)
+    batch_size: int = 1000  #: movements per network call
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return [
+            (self.sampler in SAMPLERS, f"sample.sampler must be one of {tuple(SAMPLERS)}"),
+            (self.steps >= 1 and self.fill_steps >= 1, "sample.steps and sample.fill_steps must be >= 1"),
+            (self.cfg_scale >= 0 and self.eta >= 0 and self.batch_size >= 1, "sample settings out of range"),
+            (self.clamp in CLAMP_POLICIES, f"sample.clamp must be one of {CLAMP_POLICIES}"),
+            (self.clamp_channels in CLAMP_CHANNELS, f"sample.clamp_channels must be one of {CLAMP_CHANNELS}"),
+        ]
+
+
+@dataclass
+class KeyframeConfig(SectionedConfig):
+    """Everything the keyframe trainer and sampler need; see the module docstring."""
+
+    SECTIONS: ClassVar[dict] = {"data": DataConfig, "augment": AugmentConfig, "stage1": Stage1Config,
+                                "stage2": Stage2Config, "bootstrap": BootstrapConfig, "train": TrainConfig,
+                                "sample": SampleConfig}
+    PRESETS: ClassVar[tuple] = ("smoke", "small")
+    DEFAULT_PRESET: ClassVar[str] = "small"
+    GENERATOR_TAG: ClassVar[str] = TAG
+    LABEL: ClassVar[str] = "keyframe-diffusion"
+
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    stage1: Stage1Config = field(default_factory=Stage1Config)
+    stage2: Stage2Config = field(default_factory=Stage2Config)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    seed: int = 0
+    preset: str = "small"
+    generator: str = TAG
+
+    def apply_preset(self, name: str) -> None:
+        """``smoke``: a tiny model on movements of up to 16 steps, 150 steps (seconds on a CPU), for tests.
+        ``small``: the default (two transformers of ~0.19 M parameters each, movements of up to 64 steps,
+        2500 optimiser steps of 128 movements; about 15-20 minutes on one CPU thread)."""
+        if name == "smoke":
+            self.data.max_len = 16
+            self.stage1.keypoints = 4
+            self.stage1.d_model = self.stage1.emb_dim = 32
+            self.stage1.layers = 2
+            self.stage1.heads = 2
+            self.stage1.timesteps = 100
+            self.stage1.cond_drop = 0.0
+            self.stage2.levels = 4
+            self.stage2.d_model = self.stage2.emb_dim = 32
+            self.stage2.layers = 2
+            self.stage2.heads = 2
+            self.stage2.chunk = 4
+            self.train.batch_size = 32
+            self.train.steps = 150
+            self.train.lr = 3e-3
+            self.train.warmup = 10
+            self.train.ema_decay = 0.9
+            self.train.val_every = 0
+            self.train.val_samples = 64
+            self.train.val_steps = 5
+            self.sample.steps = 10
+            self.sample.batch_size = 256
+
+    def checks(self) -> list[tuple[bool, str]]:
+        d = self.data
+        return super().checks() + [
+            (d.features == "deltas", "data.features must be 'deltas' for keyframe-diffusion"),
+            (d.spatial_scale == "distance", "data.spatial_scale must be 'distance' for keyframe-diffusion"),
+            (d.dt_transform == "log", "data.dt_transform must be 'log' for keyframe-diffusion"),
+            (not d.use_duration, "data.use_duration is not supported by keyframe-diffusion"),
+            (self.stage1.keypoints <= d.max_len + 1, "stage1.keypoints must be <= data.max_len + 1"),
+            (self.sample.fill_steps <= self.stage2.levels, "sample.fill_steps must be <= stage2.levels"),
+            (self.sample.steps <= self.stage1.timesteps, "sample.steps must be <= stage1.timesteps"),
+            (self.bootstrap.steps <= self.stage1.timesteps, "bootstrap.steps must be <= stage1.timesteps"),
+        ]
