@@ -168,3 +168,32 @@ def test_augmentations_keep_movements_valid(data, name):
         assert not torch.equal(nb.n_points, b.n_points)
     if name == "crop":
         assert (nb.n_points <= b.n_points).all() and (nb.distance <= b.distance * 1.5 + 1e-3).all()
+
+
+def test_moving_channel_marks_pauses_and_decodes_them_exactly(data):
+    """Pause samples (same point again) get moving = -1; decoding zeroes dx, dy wherever moving < 0."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(len(data)):
+        p = np.column_stack([data[i].x, data[i].y, data[i].t])
+        k = int(rng.integers(1, len(p) - 1))  # repeat an interior point: a pause
+        rows.append(np.vstack([p[:k + 1], [p[k, 0], p[k, 1], (p[k, 2] + p[k + 1, 2]) / 2], p[k + 1:]]))
+    paused = Trajectories.from_list(rows)
+    enc = MovementEncoder(64, moving_channel=True).fit(paused)
+    assert enc.channels[-1] == "moving" and enc.n_channels == 4
+    values, mask, _ = enc.encode(paused)
+    raw = enc.normalizer.inverse_transform(values.double().numpy())[..., -1]
+    assert (raw[mask.numpy()] < 0).sum() == len(paused)  # exactly one still step per movement
+    ep = paused.endpoints()
+    out, _ = enc.decode(values, mask, ep, n_points=ep.n_points)
+    np.testing.assert_allclose(out.x, paused.x, atol=1e-9)
+    # a denoiser's near-zero steps: small noise on dx, dy of still steps still decodes as an exact pause
+    noisy = values.clone()
+    still = torch.as_tensor(raw < 0) & mask
+    noisy[..., :2] += 0.05 * torch.randn(noisy[..., :2].shape, generator=torch.Generator().manual_seed(0)) * still[..., None]
+    out2, _ = enc.decode(noisy, mask, ep, n_points=ep.n_points)
+    moved = np.hypot(np.diff(out2.x), np.diff(out2.y))
+    first = np.zeros(len(out2.x) - 1, bool)
+    first[paused.offsets[1:-1] - 1] = True  # steps across movement boundaries
+    assert ((moved == 0) & ~first).sum() >= len(paused)
+    assert MovementEncoder(64).n_channels == 3  # off by default: old checkpoints keep their channels

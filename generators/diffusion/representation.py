@@ -172,7 +172,8 @@ def canonical_batch(traj: Trajectories, max_len: int, spatial_scale: str = "dist
 
 
 def points_to_features(points: torch.Tensor, n_points: torch.Tensor, kind: str = "deltas",
-                       dt_transform: str = "log", min_dt: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+                       dt_transform: str = "log", min_dt: float = 1e-3, moving_channel: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
     """Steps of canonical points as model channels (before normalisation).
 
     Parameters
@@ -185,6 +186,11 @@ def points_to_features(points: torch.Tensor, n_points: torch.Tensor, kind: str =
         ``dt`` channel as ``log(dt)`` or seconds.
     min_dt : float
         Floor on dt (s) before the log and in rates.
+    moving_channel : bool
+        Append a channel ``moving``: +1 for a step that moves the pointer, -1
+        for a step that stays on the same point (a pause sample). Pauses are an
+        exact zero in ``dx, dy`` that a denoiser only approaches; this channel
+        lets it say "still" explicitly (see :meth:`MovementEncoder.decode`).
 
     Returns
     -------
@@ -209,6 +215,9 @@ def points_to_features(points: torch.Tensor, n_points: torch.Tensor, kind: str =
         chans += [speed, accel, sin_h, cos_h, dh / dt]
     elif kind != "deltas":
         raise ConfigError(f"features must be one of {FEATURE_KINDS}, got {kind!r}")
+    if moving_channel:
+        moving = (d[..., 0] != 0) | (d[..., 1] != 0)
+        chans.append(moving.to(d.dtype) * 2 - 1)
     values = torch.stack(chans, dim=-1) * mask[..., None]
     return values, mask
 
@@ -294,10 +303,14 @@ class MovementEncoder:
     quantize_output : bool
         Round decoded interior points / timestamps to the training data's
         resolution when it has one (integer pixels, whole milliseconds).
+    moving_channel : bool
+        Add the ``moving`` channel (+1 moving step, -1 still step); decoding
+        turns steps generated with ``moving < 0`` into exact pauses.
     """
 
     def __init__(self, max_len: int = 64, features: str = "deltas", spatial_scale: str = "distance",
-                 dt_transform: str = "log", use_duration: bool = False, quantize_output: bool = True):
+                 dt_transform: str = "log", use_duration: bool = False, quantize_output: bool = True,
+                 moving_channel: bool = False):
         if features not in FEATURE_KINDS:
             raise ConfigError(f"features must be one of {FEATURE_KINDS}, got {features!r}")
         if dt_transform not in ("log", "linear"):
@@ -312,7 +325,9 @@ class MovementEncoder:
         self.dt_transform = dt_transform
         self.use_duration = bool(use_duration)
         self.quantize_output = bool(quantize_output)
-        self.channels = DELTA_CHANNELS if features == "deltas" else RICH_CHANNELS
+        self.moving_channel = bool(moving_channel)
+        self.channels = (DELTA_CHANNELS if features == "deltas" else RICH_CHANNELS) + (("moving",) if moving_channel
+                                                                                       else ())
         self.normalizer: Normalizer | None = None
         self.stats: EncoderStats | None = None
 
@@ -338,14 +353,14 @@ class MovementEncoder:
         """Constructor arguments (JSON-ready)."""
         return {"max_len": self.max_len, "features": self.features, "spatial_scale": self.spatial_scale,
                 "dt_transform": self.dt_transform, "use_duration": self.use_duration,
-                "quantize_output": self.quantize_output}
+                "quantize_output": self.quantize_output, "moving_channel": self.moving_channel}
 
     # ------------------------------------------------------------------- fit
     def fit(self, traj: Trajectories, seed: int = 0) -> "MovementEncoder":
         """Learn the normaliser and goal statistics from the training split ``traj``."""
         batch = self.canonical(traj)
         values, mask = points_to_features(batch.points.double(), batch.n_points, self.features,
-                                          self.dt_transform, MIN_DT_FLOOR)
+                                          self.dt_transform, MIN_DT_FLOOR, self.moving_channel)
         self.normalizer = Normalizer(channels=self.channels).fit(values.numpy(), mask.numpy())
         dist = batch.distance.double().numpy()
         dur = np.maximum(batch.duration.double().numpy(), 1e-3)
@@ -365,7 +380,7 @@ class MovementEncoder:
         )
         if self.stats.time_resolution is not None:  # dt floor for the log channel
             values, mask = points_to_features(batch.points.double(), batch.n_points, self.features,
-                                              self.dt_transform, self.min_dt)
+                                              self.dt_transform, self.min_dt, self.moving_channel)
             self.normalizer = Normalizer(channels=self.channels).fit(values.numpy(), mask.numpy())
         return self
 
@@ -394,7 +409,7 @@ class MovementEncoder:
         """Normalised model inputs (N, L, C) float32 and mask (N, L) of a canonical batch."""
         self._check()
         values, mask = points_to_features(batch.points, batch.n_points, self.features, self.dt_transform,
-                                          self.min_dt)
+                                          self.min_dt, self.moving_channel)
         mean = torch.as_tensor(self.normalizer.mean_, dtype=values.dtype, device=values.device)
         std = torch.as_tensor(self.normalizer.std_, dtype=values.dtype, device=values.device)
         return ((values - mean) / std * mask[..., None]).float(), mask
@@ -486,6 +501,9 @@ class MovementEncoder:
         raw = self.normalizer.inverse_transform(v)
         raw = np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)
         dx, dy = raw[..., 0], raw[..., 1]
+        if self.moving_channel:  # steps generated as "still" are exact pauses
+            still = raw[..., self.channels.index("moving")] < 0
+            dx, dy = np.where(still, 0.0, dx), np.where(still, 0.0, dy)
         if self.dt_transform == "log":
             dt = np.exp(np.clip(raw[..., 2], np.log(self.min_dt), np.log(10.0)))
         else:

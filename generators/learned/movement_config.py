@@ -24,6 +24,7 @@ class DataConfig:
     dt_transform: str = "log"  #: "log" or "linear" time-step channel
     use_duration: bool = False  #: condition on duration too
     quantize_output: bool = True  #: round to the training data's pixel / ms resolution
+    moving_channel: bool = False  #: extra channel moving (+1) / still (-1) per step; still steps decode as pauses
     val_split: str = "user"  #: "user" (held-out people) or "random" (held-out movements)
     val_fraction: float = 0.15  #: fraction of users (or movements) held out
     max_train: int = 0  #: use at most this many training movements (0 = all)

@@ -52,4 +52,5 @@ def split_for_training(data: Trajectories, cfg) -> tuple[Trajectories, Trajector
 def build_encoder(cfg) -> MovementEncoder:
     """The (unfitted) :class:`MovementEncoder` described by ``cfg.data`` (a :class:`~.movement_config.DataConfig`)."""
     d = cfg.data
-    return MovementEncoder(d.max_len, d.features, d.spatial_scale, d.dt_transform, d.use_duration, d.quantize_output)
+    return MovementEncoder(d.max_len, d.features, d.spatial_scale, d.dt_transform, d.use_duration, d.quantize_output,
+                           d.moving_channel)
