@@ -75,10 +75,11 @@ def write_compare_report(
     payload["deval_version"] = __version__
     write_text(out / "metrics.csv", summary.to_csv(index=False), force=force)
     write_text(out / "metrics.json", report_json(payload), force=force)
-    dist_frames = [r.distances.assign(fake=r.name) for r in result.rows if r.distances is not None]
+    dist_frames = [r.distances.rename_axis("feature").reset_index().assign(fake=r.name)
+                   for r in result.rows if r.distances is not None]
     if dist_frames:
         dist = pd.concat(dist_frames, ignore_index=True)
-        cols = ["fake"] + [c for c in dist.columns if c != "fake"]
+        cols = ["fake", "feature"] + [c for c in dist.columns if c not in ("fake", "feature")]
         write_text(out / "feature_distances.csv", dist[cols].to_csv(index=False), force=force)
 
     ctx: dict = {}

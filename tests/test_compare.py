@@ -42,6 +42,8 @@ def test_same_set_reads_no_difference(sapimouse_path, tmp_path):
     assert "http://" not in html and "https://" not in html  # self-contained
     meta = json.loads((out / "metrics.json").read_text())
     assert meta["settings"]["max_samples"] == 3000 and meta["fakes"][0]["n"] == 3000
+    dist = pd.read_csv(out / "feature_distances.csv")
+    assert list(dist.columns[:2]) == ["fake", "feature"] and "straightness" in set(dist["feature"])
     # no overwrite without --force
     r2 = CliRunner().invoke(cli, ["compare", str(sapimouse_path), str(sapimouse_path), "--out", str(out)])
     assert r2.exit_code != 0 and "--force" in r2.output and "Traceback" not in r2.output
