@@ -47,6 +47,7 @@ BUILTINS: dict[str, str] = {
     "diffusion": "deval.generators.diffusion.generator:DiffusionGenerator",
     "gan": "deval.generators.gan.generator:GANGenerator",
     "keyframe-diffusion": "deval.generators.keyframe.generator:KeyframeDiffusionGenerator",
+    "action-diffusion": "deval.generators.action_diffusion.generator:ActionDiffusionGenerator",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

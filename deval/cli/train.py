@@ -8,7 +8,10 @@ The generator is looked up in the generator registry; any registered
     def train_run(cls, data, out_dir, *, preset_name, config_file, overrides, epochs, steps,
                   device, resume, val_split, seed, force, progress) -> dict   # JSON-ready summary
 
-``diffusion`` is the first; ``gan`` plugs in the same way.
+``diffusion`` is the first; ``gan`` plugs in the same way. A generator may also
+provide ``run_defaults(preset_name, config_file, overrides) -> {"out", "device"}``
+(``action-diffusion``: its ``save_dir`` and ``device`` keys), which fill in
+``--out`` and ``--device`` when they are not given.
 """
 
 from __future__ import annotations
@@ -17,25 +20,29 @@ import json
 
 import click
 
-from deval.cli.options import device_option, force_option, out_dir_option, parse_key_values, quiet_option, seed_option
+from deval.cli.options import force_option, out_dir_option, parse_key_values, quiet_option, seed_option
 from deval.errors import ConfigError
 
 
 @click.command("train-generator", context_settings={"ignore_unknown_options": False})
 @click.argument("generator", metavar="GENERATOR")
 @click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")
-@click.option("--data", "data", required=True, type=click.Path(exists=True, dir_okay=False, readable=True),
-              help="Real human movements (any format deval reads).")
-@out_dir_option("Run directory: checkpoints best/ and final/, metrics.jsonl, config.json.")
-@click.option("--preset", "preset_name", default=None, help="Built-in preset (diffusion: smoke, small, medium; gan: smoke, small).")
+@click.option("--data", "data", required=True, type=click.Path(exists=True, dir_okay=True, readable=True),
+              help="Real human movements (any format deval reads; a folder of *_actions.npy for action data).")
+@out_dir_option("Run directory: checkpoints best/ and final/, metrics.jsonl, config.json (default: the "
+                "configuration's save_dir, where the generator has one).", required=False)
+@click.option("--preset", "preset_name", default=None, help="Built-in preset (diffusion: smoke, small, medium; gan, action-diffusion: smoke, small).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, readable=True), default=None,
               help="YAML or JSON configuration applied on top of the preset.")
 @click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=None, help="Training length in epochs.")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training length in optimiser steps.")
-@device_option
+@click.option("--device", default=None, metavar="DEVICE",
+              help="Torch device: cpu, cuda, cuda:1, mps... (default: the configuration's device where the "
+                   "generator has one, else cpu).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last state.")
 @click.option("--val-split", type=click.Choice(["user", "random"]), default=None,
-              help="Hold out whole users (default) or random movements for validation.")
+              help="Hold out whole users (default) or random movements for validation "
+                   "(action-diffusion's default: the data's train/ and val/ folders, else random).")
 @click.option("--format", "fmt", default=None, help="Input format of --data (default: detect).")
 @seed_option
 @force_option
@@ -64,6 +71,12 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
     if preset_name is not None and presets and preset_name not in presets:
         raise ConfigError(f"--preset {preset_name!r}: {generator} has presets {', '.join(presets)}")
     kv = parse_key_values(overrides, what="KEY=VALUE")
+    run_defaults = getattr(cls, "run_defaults", None)  # e.g. action-diffusion's save_dir and device keys
+    defaults = run_defaults(preset_name=preset_name, config_file=config_file, overrides=kv) if run_defaults else {}
+    out = out or defaults.get("out")
+    if out is None:
+        raise click.UsageError("Missing option '--out' / '-o'.")
+    device = device or defaults.get("device") or "cpu"
     traj = load_trajectories(data, format=fmt)
     summary = cls.train_run(traj, out, preset_name=preset_name, config_file=config_file, overrides=kv, epochs=epochs,
                             steps=steps, device=device, resume=resume, val_split=val_split, seed=seed, force=force,
