@@ -15,6 +15,8 @@ estimate fed back for self-conditioning, padded steps held at 0.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -118,7 +120,8 @@ class DiffusionModel(nn.Module):
     def sample(self, mask: torch.Tensor, goal: torch.Tensor, *, sampler: str = "dpm-solver", steps: int = 10,
                cfg_scale: float = 1.0, eta: float = 0.0, generator: torch.Generator | None = None,
                channels: int | None = None, drop: torch.Tensor | None = None, timestep_spacing: str | None = None,
-               start: tuple[torch.Tensor, int] | None = None) -> torch.Tensor:
+               start: tuple[torch.Tensor, int] | None = None,
+               on_step: Callable[[int, int, int, torch.Tensor, torch.Tensor], None] | None = None) -> torch.Tensor:
         """Generate clean normalised steps (B, L, C) for ``mask`` (B, L) and ``goal`` (B, G).
 
         ``generator`` seeds the starting noise and any stochastic steps (CPU
@@ -127,7 +130,9 @@ class DiffusionModel(nn.Module):
         samples). ``timestep_spacing`` overrides the sampler's default spacing.
         ``start = (x_t, t)`` denoises ``x_t`` (B, L, C), clean data noised to
         training timestep ``t``, instead of pure noise: only the sampler's
-        timesteps ``<= t`` run, and ``t`` must be one of them.
+        timesteps ``<= t`` run, and ``t`` must be one of them. ``on_step(i, n, t, x, x0)``
+        is called after step ``i`` of ``n`` (training timestep ``t``) with the new
+        sample and the clean estimate (e.g. to record the denoising).
         """
         dev = goal.device
         c = channels if channels is not None else self.denoiser.c
@@ -151,7 +156,7 @@ class DiffusionModel(nn.Module):
             mask2 = torch.cat([mask, mask])
             drop2 = torch.cat([null_rows, torch.ones(b, dtype=torch.bool, device=dev)])
         x0_prev = None
-        for t in timesteps:
+        for i, t in enumerate(timesteps):
             tt = torch.full((b,), t, dtype=torch.long, device=dev)
             sc = x0_prev if self.self_condition else None
             if guided:
@@ -164,4 +169,6 @@ class DiffusionModel(nn.Module):
             step = sched.step(out, t, x, generator=generator)
             x = step.prev_sample * m
             x0_prev = step.pred_original_sample * m
+            if on_step is not None:
+                on_step(i, len(timesteps), int(t), x, x0_prev)
         return x

@@ -90,39 +90,19 @@ def sample_keypoints(model: DiffusionModel, goal: torch.Tensor, k: int, *, sampl
     """
     dev = goal.device
     b = goal.shape[0]
-    c = model.denoiser.c
     mask = torch.ones(b, int(k), dtype=torch.bool, device=dev)
-    sched = make_sampler(sampler, model.schedule, model.prediction_type, eta=eta)
-    sched.set_timesteps(steps)
-    timesteps = sched.timesteps.tolist()
-    noise = torch.randn((b, int(k), c), generator=generator).to(dev)
-    if start is None:
-        x = noise
-    else:
+    begin = None
+    if start is not None:  # noise the given keypoints to the first visited timestep <= strength * (T - 1)
         if not 0 < strength <= 1:
             raise ConfigError(f"bootstrap strength must be in (0, 1], got {strength}")
+        sched = make_sampler(sampler, model.schedule, model.prediction_type, eta=eta)
+        sched.set_timesteps(steps)
+        timesteps = sched.timesteps.tolist()
         t0 = strength * (model.schedule.num_train_timesteps - 1)
-        timesteps = [t for t in timesteps if t <= t0] or timesteps[-1:]
-        tt = torch.full((b,), timesteps[0], dtype=torch.long)
-        x = model.schedule.add_noise(start.float().cpu(), noise.cpu(), tt).to(dev)
-    guided = cfg_scale != 1.0
-    if guided:
-        goal2 = torch.cat([goal, goal])
-        mask2 = torch.cat([mask, mask])
-        drop2 = torch.cat([torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool)]).to(dev)
-    x0_prev = None
-    for i, t in enumerate(timesteps):
-        tt = torch.full((b,), t, dtype=torch.long, device=dev)
-        sc = x0_prev if model.self_condition else None
-        if guided:
-            out2 = model.denoiser(torch.cat([x, x]), torch.cat([tt, tt]), goal2, drop2, mask2,
-                                  None if sc is None else torch.cat([sc, sc]))
-            cond, uncond = out2.float().chunk(2)
-            out = uncond + cfg_scale * (cond - uncond)
-        else:
-            out = model.denoiser(x, tt, goal, None, mask, sc).float()
-        step = sched.step(out, t, x, generator=generator)
-        x, x0_prev = step.prev_sample, step.pred_original_sample
-        if on_step is not None:
-            on_step(KeypointStep(i, len(timesteps), int(t), x, x0_prev))
-    return x
+        t_first = ([t for t in timesteps if t <= t0] or timesteps[-1:])[0]
+        noise = torch.randn(start.shape, generator=generator)
+        tt = torch.full((b,), t_first, dtype=torch.long)
+        begin = (model.schedule.add_noise(start.float().cpu(), noise, tt), t_first)
+    report = None if on_step is None else (lambda i, n, t, x, x0: on_step(KeypointStep(i, n, t, x, x0)))
+    return model.sample(mask, goal, sampler=sampler, steps=steps, cfg_scale=cfg_scale, eta=eta, generator=generator,
+                        start=begin, on_step=report)
