@@ -76,7 +76,7 @@ def test_run_directory_contents(trained):
     assert split["how"] == "user" and split["fraction"] == 0.15 and split["seed"] == 0
     assert len(split["val_users"]) == 1  # ceil(0.15 * 5 users)
     norm = json.loads((out / "best" / "normalizer.json").read_text())
-    assert norm["channels"] == ["dx", "dy", "dt"]
+    assert norm["channels"] == ["dx", "dy", "dt", "moving"]  # presets add the moving channel
 
 
 def test_existing_output_needs_force(trained, data_file):
@@ -135,10 +135,10 @@ def test_generator_from_checkpoint(trained, data_file):
     guided = DiffusionGenerator.load(out, steps=4, sampler="ddim", cfg_scale=2.0).sample(10, cond=cond.take(range(10)), seed=0)
     np.testing.assert_array_equal(guided.end, cond.end[:10])
     raw = gen.generate_diffusion_samples(12, 10, seed=3)
-    assert raw.shape == (12, 10, 3) and raw.dtype == torch.float32 and torch.isfinite(raw).all()
+    assert raw.shape == (12, 10, gen.encoder.n_channels) and gen.encoder.n_channels == 4 and raw.dtype == torch.float32 and torch.isfinite(raw).all()
     torch.testing.assert_close(raw, gen.generate_diffusion_samples(12, 10, seed=3))
     raw_c = gen.generate_diffusion_samples(2, 16, cond=Endpoints([[0, 0], [5, 5]], [[300, 0], [5, 400]]), steps=3)
-    assert raw_c.shape == (2, 16, 3)
+    assert raw_c.shape == (2, 16, 4)
 
 
 def test_module_level_api_and_missing_checkpoint(trained, monkeypatch):
@@ -151,7 +151,7 @@ def test_module_level_api_and_missing_checkpoint(trained, monkeypatch):
         D.generate_diffusion_samples(4, 8)
     monkeypatch.setenv("DEVAL_DIFFUSION_CHECKPOINT", str(out))
     x = D.generate_diffusion_samples(4, 8, steps=3, seed=0)
-    assert x.shape == (4, 8, 3)
+    assert x.shape == (4, 8, 4)  # dx, dy, dt, moving
     D.set_default_checkpoint(None)
     with pytest.raises(CheckpointError, match="train-generator"):
         registry.get("diffusion")().sample(3, seed=0)
