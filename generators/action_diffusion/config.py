@@ -53,6 +53,7 @@ class ActionDataConfig:
     aspect: float = 0.0  #: screen width / height for gesture types (0: from the screen; 16/9 for unit data)
     rate_hz: float = 0.0  #: sampling rate of the sequences (0: the data's median)
     condition: str = "gesture"  #: "gesture" (gesture-type labels) or "none"
+    velocity: bool = True  #: add per-step displacement channels dx, dy (see representation.py)
     val_split: str = "auto"  #: "auto" (the data's train/validation split, else random), "random" or "user"
     val_fraction: float = 0.15  #: held-out share of a random (or user) split
     max_train: int = 0  #: use at most this many training sequences (0 = all)
