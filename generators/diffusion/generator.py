@@ -48,7 +48,8 @@ class DiffusionGenerator(CheckpointGenerator):
     description = "denoising diffusion model trained on real movements (needs --checkpoint; see train-generator)"
     param_specs = (
         CHECKPOINT_PARAM,
-        ParamSpec("sampler", "dpm-solver", "sampler", kind="choice", choices=tuple(SAMPLERS)),
+        ParamSpec("sampler", "default", "sampler (default: the checkpoint's, ddim for new runs)", kind="choice",
+                  choices=("default", *SAMPLERS)),
         ParamSpec("steps", 0, "sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
         ParamSpec("cfg_scale", -1.0, "classifier-free guidance scale (-1: the checkpoint's default; 1: none)",
                   kind="float", low=-1.0, high=20.0),
@@ -76,7 +77,8 @@ class DiffusionGenerator(CheckpointGenerator):
     def _settings(self) -> dict:
         cfg = self._require()[2]
         p = self.params
-        return {"sampler": p["sampler"], "steps": p["steps"] or cfg.sample.steps,
+        return {"sampler": cfg.sample.sampler if p["sampler"] == "default" else p["sampler"],
+                "steps": p["steps"] or cfg.sample.steps,
                 "cfg_scale": cfg.sample.cfg_scale if p["cfg_scale"] < 0 else p["cfg_scale"], "eta": p["eta"]}
 
     # ------------------------------------------------------------ sampling
