@@ -82,13 +82,13 @@ def _is_screen(text: str) -> bool:
 class ActionModelConfig:
     """The transformer denoiser (:class:`~deval.generators.diffusion.transformer.TransformerDenoiser`)."""
 
-    d_model: int = 128  #: transformer width
+    d_model: int = 64  #: transformer width
     num_layers: int = 4  #: transformer layers
     nhead: int = 4  #: attention heads
     ff_mult: int = 2  #: feed-forward expansion
-    patch_size: int = 2  #: steps per token
+    patch_size: int = 4  #: steps per token
     dropout: float = 0.0
-    emb_dim: int = 128  #: time / condition embedding size
+    emb_dim: int = 64  #: time / condition embedding size
 
     def checks(self) -> list[tuple[bool, str]]:
         """``(ok, message)`` pairs for the value ranges of this section."""
@@ -107,7 +107,7 @@ class ActionTrainConfig:
     """Optimisation, validation and experiment logging."""
 
     batch_size: int = 64
-    steps: int = 3000  #: optimiser steps (unless num_epochs > 0)
+    steps: int = 6000  #: optimiser steps (unless num_epochs > 0)
     num_epochs: float = 0.0  #: > 0: steps = ceil(num_epochs * training sequences / batch_size)
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -155,7 +155,9 @@ class ActionDiffusionConfig(SectionedConfig):
     #: goal dropout 0.2: the null-label (unconditional) model is the one that samples the data's own mix
     diffusion: DiffusionSettings = field(default_factory=lambda: DiffusionSettings(cond_drop=0.2))
     train: ActionTrainConfig = field(default_factory=ActionTrainConfig)
-    sample: SampleConfig = field(default_factory=SampleConfig)
+    #: guidance 3 for a requested gesture type (measured on a gestures dataset, small preset: the share of
+    #: sequences that come out as the requested type rose from 0.37-0.46 at 1 to 0.39-0.91 at 2-4)
+    sample: SampleConfig = field(default_factory=lambda: SampleConfig(cfg_scale=3.0))
     seed: int = 0
     preset: str = "small"
     generator: str = "action-diffusion"
@@ -163,7 +165,8 @@ class ActionDiffusionConfig(SectionedConfig):
     save_dir: str = ""  #: run directory when the CLI's --out is not given
 
     def apply_preset(self, name: str) -> None:
-        """``smoke``: a tiny model for tests (seconds); ``small``: the default (about 15 min of one CPU core)."""
+        """``smoke``: a tiny model for tests (seconds); ``small``: the default (0.25 M parameters, 6000 steps of
+        64 sequences: about 10 min of one CPU core)."""
         if name == "smoke":
             self.model.d_model = 32
             self.model.num_layers = 2
