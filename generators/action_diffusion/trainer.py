@@ -116,12 +116,6 @@ class ActionDiffusionTraining(TrainingRun):
         if cfg.train.wandb and self.wandb is None:
             self.wandb = WandbLogger(cfg.train.wandb_project, cfg.train.wandb_mode, self.out, cfg.to_dict())
 
-    def state_objects(self) -> dict:
-        return {"model": self.model, "ema": self.ema, "optimizer": self.opt}
-
-    def sampling_state_dict(self) -> dict:
-        return self.ema.model.state_dict()
-
     def describe(self) -> str:
         n_params = sum(p.numel() for p in self.model.parameters())
         e = self.encoder

@@ -119,12 +119,6 @@ class DiffusionTraining(TrainingRun):
         self.fixed: torch.Tensor | None = None
         self.fixed_loss: list[float] = []
 
-    def state_objects(self) -> dict:
-        return {"model": self.model, "ema": self.ema, "optimizer": self.opt}
-
-    def sampling_state_dict(self) -> dict:
-        return self.ema.model.state_dict()
-
     def describe(self) -> str:
         n_params = sum(p.numel() for p in self.model.parameters())
         return f"{self.cfg.model.denoiser} denoiser ({n_params} parameters)"

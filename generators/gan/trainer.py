@@ -76,9 +76,6 @@ class GANTraining(TrainingRun):
         return {"generator": self.gen, "critic": self.critic, "ema": self.ema, "opt_g": self.opt_g,
                 "opt_d": self.opt_d}
 
-    def sampling_state_dict(self) -> dict:
-        return self.ema.model.state_dict()
-
     def describe(self) -> str:
         n_g = sum(p.numel() for p in self.gen.parameters())
         n_d = sum(p.numel() for p in self.critic.parameters())

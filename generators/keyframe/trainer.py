@@ -71,12 +71,6 @@ class KeyframeTraining(TrainingRun):
         b = cfg.bootstrap
         self.bootstrap = BootstrapSchedule(b.max_share if b.enabled else 0.0, b.start, b.ramp, cfg.train.steps)
 
-    def state_objects(self) -> dict:
-        return {"model": self.model, "ema": self.ema, "optimizer": self.opt}
-
-    def sampling_state_dict(self) -> dict:
-        return self.ema.model.state_dict()
-
     def describe(self) -> str:
         n1 = sum(p.numel() for p in self.model.keypoint_model.parameters())
         n2 = sum(p.numel() for p in self.model.fill_model.parameters())

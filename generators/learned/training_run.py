@@ -180,13 +180,17 @@ class TrainingRun(abc.ABC):
     def build(self) -> None:
         """Create the networks, EMA and optimisers (torch is seeded with ``cfg.seed`` just before)."""
 
-    @abc.abstractmethod
     def state_objects(self) -> dict[str, Any]:
-        """Name -> object with ``state_dict()`` / ``load_state_dict()``, saved in ``training_state.pt`` in this order."""
+        """Name -> object with ``state_dict()`` / ``load_state_dict()``, saved in ``training_state.pt`` in this order.
 
-    @abc.abstractmethod
+        The default fits a run with one network: the attributes ``model``,
+        ``ema`` and ``opt`` that :meth:`build` creates.
+        """
+        return {"model": self.model, "ema": self.ema, "optimizer": self.opt}
+
     def sampling_state_dict(self) -> dict:
-        """The weights written to checkpoints (``model.pt``), usually the EMA network's state dict."""
+        """The weights written to checkpoints (``model.pt``); the default: the EMA network's (attribute ``ema``)."""
+        return self.ema.model.state_dict()
 
     @abc.abstractmethod
     def train_step(self) -> dict[str, float]:
