@@ -20,10 +20,11 @@ checkpoint (``best/``, or ``--checkpoint final``), and prints:
    its gesture type (:func:`deval.generators.action_diffusion.recreation.recreate`):
    press accuracy, temporal IoU, SNR (dB) and the other action metrics, against
    the bars press accuracy >= 0.9, temporal IoU >= 0.8, SNR >= 15 dB;
-2. the **gesture mix** of ``--n`` sampled sequences (default sampling:
-   unconditional, the checkpoint's sampler and steps) against the split's,
-   per type and the largest difference in points (bar: <= 5), and the same for
-   ``gesture=mix`` (types drawn from the training mix, then conditional);
+2. the **gesture mix** of ``--n`` sampled sequences (the checkpoint's sampler
+   and steps) against the split's, per type and the largest difference in
+   points (bar: <= 5), for ``gesture=unconditional`` (the learned null
+   condition) and ``gesture=mix`` (types drawn from the training mix, then
+   the guided conditional model; the default of ``sample.gesture``);
 3. the accuracy of conditional sampling: the share of sequences conditioned on
    each type that come out as that type;
 4. the training time and the selected step from ``metrics.jsonl``.

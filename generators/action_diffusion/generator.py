@@ -50,9 +50,10 @@ class ActionDiffusionGenerator(CheckpointGenerator):
                    "(needs --checkpoint; see train-generator)")
     param_specs = (
         CHECKPOINT_PARAM,
-        ParamSpec("gesture", "unconditional", "gesture types: unconditional (the model's own mix), mix (types "
+        ParamSpec("gesture", "default", "gesture types: default (the checkpoint's sample.gesture), unconditional "
+                  "(the model's own mix), mix (types "
                   "drawn from the training mix) or one type for every sequence", kind="choice",
-                  choices=GESTURE_MODES),
+                  choices=("default", *GESTURE_MODES)),
         ParamSpec("sampler", "default", "sampler (default: the checkpoint's sample.sampler)", kind="choice",
                   choices=("default", *SAMPLERS)),
         ParamSpec("steps", 0, "sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
@@ -83,7 +84,7 @@ class ActionDiffusionGenerator(CheckpointGenerator):
     def _settings(self) -> dict:
         cfg = self._require()[2]
         p = self.params
-        return {"gesture": p["gesture"], "sampler": cfg.sample.sampler if p["sampler"] == "default" else p["sampler"],
+        return {"gesture": cfg.sample.gesture if p["gesture"] == "default" else p["gesture"], "sampler": cfg.sample.sampler if p["sampler"] == "default" else p["sampler"],
                 "steps": p["steps"] or cfg.sample.steps,
                 "cfg_scale": cfg.sample.cfg_scale if p["cfg_scale"] < 0 else p["cfg_scale"], "eta": p["eta"],
                 "batch_size": p["batch_size"], "device": self._device()}

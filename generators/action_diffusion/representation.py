@@ -18,6 +18,15 @@ Encoding (training data, :meth:`ActionEncoder.encode_batch`):
    ratio) as the condition label, an index into
    :data:`~deval.metrics.gestures.GESTURE_TYPES`.
 
+With ``still`` (the default, needs the displacement channels), one more
+channel marks the steps that hold still: displacement below
+``still_threshold`` screen heights (0.002, about 2 px at 1080 p: tremor, not
+motion), 0 / 1 like press (``-1`` / ``+1`` in model units). Decoding sets
+the displacement of a step whose still value is ``> 0.5`` to zero, so a held
+press stays where it is instead of drifting by the network's small
+displacement errors, which add up like a random walk (without it, holds
+drifted 20-60 px and pressed clicks came out as short swipes).
+
 Why displacements: the structure that tells gestures apart is relative (a
 click holds still while pressed, a swipe moves straight along its class
 axis); as displacements it is a local pattern (zeros, a constant direction)
@@ -51,7 +60,7 @@ from deval.io.actions import parse_screen, to_action_array
 from deval.metrics.gestures import GESTURE_TYPES, classify_gestures
 from deval.trajectories import Trajectories
 
-__all__ = ["ActionBatch", "ActionEncoder", "ACTION_CHANNELS", "VELOCITY_CHANNELS", "DEFAULT_SCREEN", "DEFAULT_ASPECT"]
+__all__ = ["ActionBatch", "ActionEncoder", "ACTION_CHANNELS", "VELOCITY_CHANNELS", "STILL_CHANNELS", "DEFAULT_SCREEN", "DEFAULT_ASPECT"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,8 @@ log = logging.getLogger(__name__)
 ACTION_CHANNELS = ("x", "y", "press")
 #: the displacement channels added with ``velocity``
 VELOCITY_CHANNELS = ("dx", "dy")
+#: the hold-still channel added with ``still_threshold``
+STILL_CHANNELS = ("still",)
 #: screen assumed by ``data.screen=auto`` for pixel data that fit in it
 DEFAULT_SCREEN = (1920.0, 1080.0)
 #: aspect ratio assumed for data already in screen units (``data.screen=auto``, ``data.aspect=0``)
@@ -72,7 +83,7 @@ class ActionBatch:
     Attributes
     ----------
     values : Tensor, float32, (N, T, C)
-        ``x, y, press`` in ``[-1, 1]`` (and companded ``dx, dy`` with std 0.5), 0 on padding.
+        ``x, y, press`` in ``[-1, 1]`` (and companded ``dx, dy`` with std 0.5, ``still`` in ``[-1, 1]``), 0 on padding.
     mask : BoolTensor, (N, T)
         True on real steps.
     label : LongTensor, (N,)
@@ -126,6 +137,9 @@ class ActionEncoder:
     velocity_scale : (float, float) or None
         Companding scale ``c`` of the displacements ``dx, dy`` (screen units;
         see the module docstring); None: no displacement channels.
+    still_threshold : float or None
+        Displacement (screen heights) below which a step holds still (the
+        ``still`` channel, with displacement channels only); None: no such channel.
     lengths, length_counts : int arrays
         Sequence lengths of the training data and how often each occurs (sampled lengths follow them).
     label_counts : int array, (len(GESTURE_TYPES),)
@@ -134,13 +148,14 @@ class ActionEncoder:
 
     def __init__(self, seq_len: int, rate_hz: float, screen: tuple[float, float], aspect: float,
                  condition: str = "gesture", velocity_scale=None, lengths=None, length_counts=None,
-                 label_counts=None):
+                 label_counts=None, still_threshold: float | None = None):
         self.seq_len = int(seq_len)
         self.rate_hz = float(rate_hz)
         self.screen = (float(screen[0]), float(screen[1]))
         self.aspect = float(aspect)
         self.condition = condition
         self.velocity_scale = None if velocity_scale is None else (float(velocity_scale[0]), float(velocity_scale[1]))
+        self.still_threshold = None if still_threshold is None else float(still_threshold)
         self.lengths = np.asarray(lengths if lengths is not None else [self.seq_len], np.int64)
         self.length_counts = np.asarray(length_counts if length_counts is not None else [1], np.int64)
         self.label_counts = np.asarray(label_counts if label_counts is not None else np.ones(len(GESTURE_TYPES)),
@@ -149,7 +164,7 @@ class ActionEncoder:
     # ------------------------------------------------------------- fitting
     @classmethod
     def fit(cls, traj: Trajectories, *, screen: str = "auto", aspect: float = 0.0, rate_hz: float = 0.0,
-            condition: str = "gesture", velocity: bool = True) -> "ActionEncoder":
+            condition: str = "gesture", velocity: bool = True, still_threshold: float = 0.0) -> "ActionEncoder":
         """The representation of the training sequences ``traj`` (pixels or screen units, seconds, press).
 
         ``screen="auto"``: data whose coordinates all lie in ``[0, 1]`` are
@@ -157,7 +172,8 @@ class ActionEncoder:
         types use ``aspect`` or 16/9); pixel data that fit in 1920x1080 are on
         that screen; otherwise the data's extent is the screen. ``aspect`` 0
         is the screen's width / height; ``rate_hz`` 0 is the data's median
-        rate; ``velocity`` adds the displacement channels.
+        rate; ``velocity`` adds the displacement channels and, with them,
+        ``still_threshold > 0`` the hold-still channel.
 
         Raises
         ------
@@ -185,14 +201,21 @@ class ActionEncoder:
             d, real = _displacements(unit, mask)
             enc.velocity_scale = tuple(float(max((np.std(np.sign(v) * np.sqrt(np.abs(v))) / 0.5) ** 2, 1e-12))
                                        for v in d[real].T)
+            enc.still_threshold = float(still_threshold) if still_threshold > 0 else None
         enc.label_counts = np.bincount(enc.gesture_labels(unit, mask), minlength=len(GESTURE_TYPES))
         return enc
 
     # ------------------------------------------------------------ encoding
     @property
     def channels(self) -> tuple[str, ...]:
-        """Channel names of the model units: ``x, y, press`` (and ``dx, dy``)."""
-        return ACTION_CHANNELS + (VELOCITY_CHANNELS if self.velocity_scale is not None else ())
+        """Channel names of the model units: ``x, y, press`` (and ``dx, dy``, and ``still``)."""
+        return (ACTION_CHANNELS + (VELOCITY_CHANNELS if self.velocity_scale is not None else ())
+                + (STILL_CHANNELS if self.has_still else ()))
+
+    @property
+    def has_still(self) -> bool:
+        """Whether the model units have the hold-still channel."""
+        return self.velocity_scale is not None and self.still_threshold is not None
 
     @property
     def n_channels(self) -> int:
@@ -205,6 +228,8 @@ class ActionEncoder:
         n = self.n_channels
         mean, std = np.zeros(n), np.ones(n)
         mean[:3], std[:3] = 0.5, 0.5
+        if self.has_still:
+            mean[5], std[5] = 0.5, 0.5
         return Normalizer(channels=self.channels, mean_=mean, std_=std)
 
     @property
@@ -236,11 +261,16 @@ class ActionEncoder:
         return codes
 
     def features(self, unit: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Features (N, T, C): ``x, y, press`` (screen units) and, with displacement channels, companded ``dx, dy``."""
+        """Features (N, T, C): ``x, y, press`` (screen units) and, with displacement channels, companded ``dx, dy``
+        (and ``still``: 1.0 on real steps that move less than ``still_threshold`` screen heights)."""
         if self.velocity_scale is None:
             return unit
-        d = _displacements(unit, mask)[0]
-        return np.concatenate([unit, np.sign(d) * np.sqrt(np.abs(d) / np.asarray(self.velocity_scale))], axis=-1)
+        d, real = _displacements(unit, mask)
+        parts = [unit, np.sign(d) * np.sqrt(np.abs(d) / np.asarray(self.velocity_scale))]
+        if self.has_still:
+            still = real & (np.hypot(d[..., 0] * self.aspect, d[..., 1]) < self.still_threshold)
+            parts.append(still[..., None].astype(np.float64))
+        return np.concatenate(parts, axis=-1)
 
     def encode_batch(self, traj: Trajectories) -> ActionBatch:
         """Sequences as an :class:`ActionBatch` in model units (CPU tensors)."""
@@ -264,8 +294,8 @@ class ActionEncoder:
                 binary_press: bool = True) -> np.ndarray:
         """Model units (N, T, C) -> action sequences (N, T, 3) in screen units, as sampled.
 
-        Positions: integrated (de-companded) displacements placed at the mean
-        of the position channels (with displacement channels), else the position channels;
+        Positions: integrated (de-companded) displacements, zero where ``still > 0.5``,
+        placed at the mean of the position channels (with displacement channels), else the position channels;
         clipped to ``[0, 1]``. Press: 0.0 / 1.0 (``> 0.5``), or with
         ``binary_press=False`` the denoised value clipped to ``[0, 1]``.
         0 on padding.
@@ -277,6 +307,8 @@ class ActionEncoder:
         if self.velocity_scale is not None:
             v = raw[..., 3:5]
             d = np.sign(v) * v ** 2 * np.asarray(self.velocity_scale) * _steps_after_real(m)[..., None]
+            if self.has_still:
+                d[raw[..., 5] > 0.5] = 0.0
             path = np.cumsum(d, axis=1)
             w = m[..., None].astype(np.float64)
             anchor = ((pos - path) * w).sum(axis=1, keepdims=True) / np.maximum(w.sum(axis=1, keepdims=True), 1.0)
@@ -321,6 +353,7 @@ class ActionEncoder:
         return {"kind": "actions", "seq_len": self.seq_len, "rate_hz": self.rate_hz, "screen": list(self.screen),
                 "aspect": self.aspect, "condition": self.condition,
                 "velocity_scale": None if self.velocity_scale is None else list(self.velocity_scale),
+                "still_threshold": self.still_threshold,
                 "lengths": self.lengths.tolist(), "length_counts": self.length_counts.tolist(),
                 "label_counts": self.label_counts.tolist(), "gesture_types": list(GESTURE_TYPES)}
 
@@ -337,7 +370,7 @@ class ActionEncoder:
             if list(d.get("gesture_types", GESTURE_TYPES)) != list(GESTURE_TYPES):
                 raise ValueError(f"gesture types {d['gesture_types']} differ from {list(GESTURE_TYPES)}")
             return cls(d["seq_len"], d["rate_hz"], tuple(d["screen"]), d["aspect"], d["condition"], d["velocity_scale"],
-                       d["lengths"], d["length_counts"], d["label_counts"])
+                       d["lengths"], d["length_counts"], d["label_counts"], d.get("still_threshold"))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(None, f"invalid action encoder settings ({exc})") from None
 

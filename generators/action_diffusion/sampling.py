@@ -7,8 +7,9 @@ press). Chunking by length and per-chunk seeds are the shared ones of
 
 Gesture modes (``gesture``):
 
-``unconditional``  the learned null condition: the model's own mix of gesture types (the default)
+``unconditional``  the learned null condition: the model's own mix of gesture types
 ``mix``            a gesture type per sequence drawn from the training mix, then the conditional model
+                   (the default of ``sample.gesture``)
 a type name        every sequence conditioned on that type (``click``, ``horizontal``, ``vertical``,
                    ``diagonal``, ``none``)
 
@@ -27,11 +28,11 @@ from deval.generators.learned.batched_sampling import generate_by_length
 from deval.metrics.gestures import GESTURE_TYPES
 from deval.trajectories import Trajectories
 
+from .config import GESTURE_MODES
 from .representation import ActionEncoder
 
 __all__ = ["GESTURE_MODES", "sample_action_values", "sample_actions"]
 
-GESTURE_MODES = ("unconditional", "mix") + GESTURE_TYPES
 
 
 def sample_action_values(model: DiffusionModel, encoder: ActionEncoder, n: int, *, seed: int,

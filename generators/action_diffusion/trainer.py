@@ -20,8 +20,8 @@ besides ``step``, ``epoch``, ``train_loss``, ``lr``, ``elapsed_s`` and
   :meth:`deval.metrics.actions.ActionMetrics.scalars` (``press_accuracy``,
   ``temporal_iou``, ``snr_db``, ``mse``, ``spatial_accuracy``,
   ``gesture_accuracy``, ...) and ``recreation_t``;
-* ``train.val_samples`` **unconditional samples** (null label; seed
-  ``seed + 4``): the gesture mix ``gesture_<type>_pct`` and that of the
+* ``train.val_samples`` **samples** in the default mode (``sample.gesture``,
+  ``sample.cfg_scale``; seed ``seed + 4``): the gesture mix ``gesture_<type>_pct`` and that of the
   validation set ``gesture_<type>_pct_real``, ``gesture_mix_max_diff_pts``
   (largest per-type difference, points), and the press statistics of
   :func:`deval.compare.action_comparison` (``press_duty``,
@@ -104,7 +104,7 @@ class ActionDiffusionTraining(TrainingRun):
     def fit_encoder(self, train: Trajectories) -> ActionEncoder:
         d = self.cfg.data
         return ActionEncoder.fit(train, screen=d.screen, aspect=d.aspect, rate_hz=d.rate_hz, condition=d.condition,
-                                 velocity=d.velocity)
+                                 velocity=d.velocity, still_threshold=d.still_threshold)
 
     def build(self) -> None:
         cfg, dev = self.cfg, self.device
@@ -162,14 +162,15 @@ class ActionDiffusionTraining(TrainingRun):
         return {"val_loss": float(loss)}
 
     def sample_validation(self, cond: Endpoints, seed: int) -> tuple[Trajectories, np.ndarray]:
-        """``len(cond)`` unconditional sequences (endpoints are ignored) and their last points (N, 2), pixels."""
+        """``len(cond)`` sequences in the default gesture mode (endpoints are ignored) and their last points (N, 2), px."""
         t, s = self.cfg.train, self.cfg.sample
+        gesture = s.gesture if self.encoder.condition == "gesture" else "unconditional"
         fake = sample_actions(self.ema.model, self.encoder, len(cond), seed=seed, sampler=s.sampler,
-                              steps=t.val_steps, batch_size=s.batch_size, device=self.device)
+                              gesture=gesture, cfg_scale=s.cfg_scale, steps=t.val_steps, batch_size=s.batch_size, device=self.device)
         return fake, fake.end
 
     def generation_metrics(self) -> dict:
-        """Recreation metrics, the unconditional samples' gesture mix and press statistics, ``action_score``."""
+        """Recreation metrics, the samples' gesture mix and press statistics, ``action_score``."""
         from deval.compare import action_comparison
 
         cfg = self.cfg
