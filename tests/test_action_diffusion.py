@@ -291,11 +291,11 @@ def test_cli_trains_on_a_folder_samples_and_compares(tmp_path):
 # --------------------------------------------------------------------- the issue's bars (slow)
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """The ``small`` preset on 4000 training / 1000 validation mixed sequences (about 6-10 min of one CPU core).
+    """The ``small`` preset on 4000 training / 1000 validation mixed sequences (about 10 min of one CPU core).
 
     Returns the loaded best checkpoint, the test split (1000 sequences that
     neither trained the model nor selected its checkpoint), the mid-schedule
-    recreation metrics of the test split and 1000 unconditional samples.
+    recreation metrics of the test split and 1000 samples in the default gesture mode.
     """
     root = write_dataset(tmp_path_factory.mktemp("actions") / "dataset",
                          (("train", 4000, 1), ("val", 1000, 2), ("test", 1000, 3)))
@@ -311,21 +311,20 @@ def small_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_small_preset_recreates_presses_and_learns_the_gesture_mix(small_run):
-    """The bars the ``small`` preset meets (press accuracy >= 0.9, temporal IoU >= 0.8), and floors under the
-    figures it reaches on the two it misses (measured: SNR 13.0 dB, unconditional mix within 7.7 points)."""
+    """The bars the ``small`` preset meets (press accuracy >= 0.9, temporal IoU >= 0.8, the default mode's gesture
+    mix within 5 points; measured 0.975, 0.951, 3.2 points), and a floor under the SNR it reaches (14.4 dB)."""
     gen, test, rec, fake = small_run
     assert rec.press_accuracy >= 0.9 and rec.temporal_iou >= 0.8, rec
-    assert rec.snr_db >= 12.0, rec
+    assert rec.snr_db >= 14.0, rec
     diff = gesture_mix_difference(test.meta["gesture"].to_numpy(), fake.meta["gesture"].to_numpy())
-    assert diff <= 12.0, (gesture_mix(test.meta["gesture"].to_numpy()), gesture_mix(fake.meta["gesture"].to_numpy()))
+    assert diff <= 5.0, (gesture_mix(test.meta["gesture"].to_numpy()), gesture_mix(fake.meta["gesture"].to_numpy()))
     assert (fake.lengths == 64).all() and fake.press.dtype == bool and fake.press.mean() > 0.3
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 7 bars not reached by the small preset on one CPU core: recreation "
-                                        "SNR 13.0 dB (bar 15), unconditional gesture mix 7.7 points (bar 5)")
-def test_small_preset_meets_every_bar_of_the_issue(small_run):
-    """Issue 7's bars in full: recreation SNR >= 15 dB and the unconditional mix within 5 points per type too."""
+@pytest.mark.xfail(strict=False, reason="issue 7's SNR bar is not reached by the small preset on one CPU core: "
+                                        "recreation SNR 14.4 dB (bar 15)")
+def test_small_preset_meets_the_snr_bar_of_the_issue(small_run):
+    """Issue 7's last bar: recreation SNR >= 15 dB (press edges within about half a step cost 0.0083 of the MSE)."""
     gen, test, rec, fake = small_run
-    assert rec.press_accuracy >= 0.9 and rec.temporal_iou >= 0.8 and rec.snr_db >= 15, rec
-    assert gesture_mix_difference(test.meta["gesture"].to_numpy(), fake.meta["gesture"].to_numpy()) <= 5.0
+    assert rec.snr_db >= 15, rec
