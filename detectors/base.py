@@ -22,6 +22,8 @@ Subclasses implement ``_represent``, ``_fit`` and ``_decision``, plus
 
 from __future__ import annotations
 
+import abc
+
 import logging
 from typing import Any, ClassVar
 
@@ -75,7 +77,7 @@ def balanced_weights(y: np.ndarray, sample_weight: np.ndarray | None = None) -> 
     return w
 
 
-class TrajectoryDetector(ClassifierMixin, BaseEstimator):
+class TrajectoryDetector(ClassifierMixin, BaseEstimator, metaclass=abc.ABCMeta):
     """Base class of the detector heads (see module docstring).
 
     Subclasses define ``__init__`` with explicit keyword parameters (the
@@ -171,19 +173,22 @@ class TrajectoryDetector(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) >= 0).astype(np.int64)
 
     # ------------------------------------------------------------ subclass
-    def _represent(self, traj: Trajectories) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _represent(self, traj: Trajectories) -> Any:
+        """The head's input for ``traj`` (features, padded tensors...)."""
 
-    def _fit(self, inputs: Any, y: np.ndarray, sample_weight: np.ndarray | None, progress) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _fit(self, inputs: Any, y: np.ndarray, sample_weight: np.ndarray | None, progress) -> None:
+        """Learn from :meth:`_represent`'s output and labels (0 human, 1 bot)."""
 
-    def _decision(self, inputs: Any) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _decision(self, inputs: Any) -> np.ndarray:
+        """Log-odds of bot (N,) for :meth:`_represent`'s output."""
 
-    def _export(self) -> tuple[dict, dict[str, np.ndarray], dict | None]:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def _export(self) -> tuple[dict, dict[str, np.ndarray], dict | None]:
         """Fitted state as (JSON-ready dict, named numpy arrays, torch state dict or None)."""
-        raise NotImplementedError
 
-    def _restore(self, state: dict, arrays: dict[str, np.ndarray], torch_state: dict | None) -> None:  # pragma: no cover
+    @abc.abstractmethod
+    def _restore(self, state: dict, arrays: dict[str, np.ndarray], torch_state: dict | None) -> None:
         """Inverse of :meth:`_export` on an instance built with the saved parameters."""
-        raise NotImplementedError

@@ -15,6 +15,8 @@ Two layers:
 
 from __future__ import annotations
 
+import abc
+
 from typing import Sequence
 
 import numpy as np
@@ -243,8 +245,9 @@ class HGBFeatureClassifier(_BinaryFeatureClassifier):
 class _FeatureDetector(TrajectoryDetector):
     """view -> TrajectoryFeaturizer -> a feature-matrix classifier."""
 
-    def _make_classifier(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _make_classifier(self):
+        """The unfitted feature-matrix classifier of this head."""
 
     def _represent(self, traj: Trajectories) -> np.ndarray:
         return TrajectoryFeaturizer(self.features).fit(traj).transform(traj)

@@ -9,6 +9,8 @@ reproduces the training pre-processing exactly.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 import torch
 from torch import nn
@@ -46,7 +48,7 @@ def masked_pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.cat([mean, mx, torch.log(n) - LOG_LEN_CENTER], dim=1)
 
 
-class SequenceModule(nn.Module):
+class SequenceModule(nn.Module, abc.ABC):
     """Base of the heads' torch modules: ``forward(x (B, T, C), mask (B, T)) -> logits (B,)``.
 
     Subclasses define :meth:`features` (the pooled per-movement features, also
@@ -56,9 +58,9 @@ class SequenceModule(nn.Module):
 
     head: nn.Module
 
-    def features(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def features(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Per-movement features (B, F): the input of ``self.head``."""
-        raise NotImplementedError
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x, mask)).squeeze(-1)
@@ -80,8 +82,9 @@ class SequenceDetector(TrajectoryDetector):
         default 1 is fastest for these small models on a busy machine.
     """
 
-    def _build_module(self) -> nn.Module:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _build_module(self) -> nn.Module:
+        """The untrained :class:`SequenceModule` for this estimator's parameters."""
 
     def _check_settings(self) -> None:
         for name in ("max_len", "epochs", "batch_size"):

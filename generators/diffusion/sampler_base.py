@@ -12,6 +12,8 @@ Samplers follow the diffusers scheduler protocol::
 
 from __future__ import annotations
 
+import abc
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +39,7 @@ class SchedulerOutput:
     pred_original_sample: torch.Tensor
 
 
-class SamplerBase:
+class SamplerBase(abc.ABC):
     """Shared state of a sampler over a :class:`NoiseSchedule`.
 
     Parameters
@@ -105,6 +107,7 @@ class SamplerBase:
             eps = to_eps(model_output, sample, alpha, sigma, self.prediction_type)
         return x0, eps
 
+    @abc.abstractmethod
     def step(self, model_output: torch.Tensor, timestep, sample: torch.Tensor,
-             generator: torch.Generator | None = None) -> SchedulerOutput:  # pragma: no cover - abstract
-        raise NotImplementedError
+             generator: torch.Generator | None = None) -> SchedulerOutput:
+        """One denoising step from ``timestep``: the previous sample and the clean estimate."""
