@@ -77,7 +77,7 @@ class ActionDiffusionGenerator(CheckpointGenerator):
 
     # ------------------------------------------------------------ sampling
     def draw_endpoints(self, n: int, rng: np.random.Generator) -> Endpoints:
-        """Placeholder endpoints (the generator places its own actions and ignores them)."""
+        """Zero endpoints: the generator places its own actions and ignores endpoints."""
         z = np.zeros((n, 2))
         return Endpoints(z, z)
 

@@ -324,7 +324,10 @@ class ActionEncoder:
 
         Row ``i`` keeps its first ``mask[i].sum()`` steps (masks are prefixes).
         """
-        unit = self.to_unit(values, mask)
+        return self.unit_to_trajectories(self.to_unit(values, mask), mask)
+
+    def unit_to_trajectories(self, unit: np.ndarray, mask: torch.Tensor | np.ndarray) -> Trajectories:
+        """Sequences in pixels and seconds with press from :meth:`to_unit`'s output (N, T, 3) and mask (N, T)."""
         m = (mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)).astype(bool)
         t = np.broadcast_to(np.arange(unit.shape[1], dtype=np.float64) / self.rate_hz, m.shape)
         return Trajectories.from_arrays(unit[..., 0][m] * self.screen[0], unit[..., 1][m] * self.screen[1], t[m],

@@ -88,4 +88,4 @@ def sample_actions(model: DiffusionModel, encoder: ActionEncoder, n: int, *, see
     values, mask = sample_action_values(model, encoder, n, seed=seed, **settings)
     unit = encoder.to_unit(values, mask)
     labels = np.asarray(GESTURE_TYPES, dtype=object)[encoder.gesture_labels(unit, mask.numpy())]
-    return encoder.decode(values, mask).with_meta(style=style, gesture=labels)
+    return encoder.unit_to_trajectories(unit, mask).with_meta(style=style, gesture=labels)

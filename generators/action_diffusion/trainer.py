@@ -42,7 +42,6 @@ import numpy as np
 import torch
 
 from deval.generators.learned.ema import EMA
-from deval.generators.learned.lr_schedule import warmup_cosine_lr
 from deval.generators.learned.training_run import TrainingRun
 from deval.metrics.gestures import GESTURE_TYPES, gesture_mix, gesture_mix_difference
 from deval.trajectories import Endpoints, Trajectories
@@ -126,11 +125,6 @@ class ActionDiffusionTraining(TrainingRun):
         self.model.train()
 
     # ------------------------------------------------------------ training
-    def lr_at(self, step: int) -> float:
-        """Learning rate at ``step``: linear warm-up over ``train.warmup`` steps, then cosine decay to 10%."""
-        t = self.cfg.train
-        return warmup_cosine_lr(step, t.lr, t.warmup, t.steps)
-
     def train_step(self) -> dict[str, float]:
         cfg = self.cfg
         b = self.batches.next()

@@ -32,7 +32,6 @@ import torch
 
 from deval.generators.learned.batches import augment_batch, training_goal
 from deval.generators.learned.ema import EMA
-from deval.generators.learned.lr_schedule import warmup_cosine_lr
 from deval.generators.learned.run_data import build_encoder
 from deval.generators.learned.training_run import TrainingRun
 from deval.trajectories import Trajectories
@@ -144,11 +143,6 @@ class DiffusionTraining(TrainingRun):
                                          torch.Generator().manual_seed(self.cfg.seed + 5)))
 
     # ------------------------------------------------------------ training
-    def lr_at(self, step: int) -> float:
-        """Learning rate at ``step``: linear warm-up over ``train.warmup`` steps, then cosine decay to 10%."""
-        t = self.cfg.train
-        return warmup_cosine_lr(step, t.lr, t.warmup, t.steps)
-
     def train_step(self) -> dict[str, float]:
         cfg, g = self.cfg, self.rng
         if self.fixed is not None:

@@ -26,7 +26,6 @@ import torch
 
 from deval.generators.learned.batches import augment_batch, training_goal
 from deval.generators.learned.ema import EMA
-from deval.generators.learned.lr_schedule import warmup_cosine_lr
 from deval.generators.learned.training_run import TrainingRun
 from deval.trajectories import Endpoints, Trajectories
 
@@ -80,11 +79,6 @@ class KeyframeTraining(TrainingRun):
         self.model.train()
 
     # ------------------------------------------------------------ training
-    def lr_at(self, step: int) -> float:
-        """Learning rate at ``step``: linear warm-up over ``train.warmup`` steps, then cosine decay to 10%."""
-        t = self.cfg.train
-        return warmup_cosine_lr(step, t.lr, t.warmup, t.steps)
-
     def losses(self, model: KeyframeDiffusionModel, x0: torch.Tensor, n: torch.Tensor, goal: torch.Tensor,
                g: torch.Generator, bootstrap_rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Stage-1 and stage-2 losses of normalised positions ``x0`` (B, P, C) with ``n`` points and ``goal``."""

@@ -59,6 +59,7 @@ from deval.trajectories import Endpoints, Trajectories
 
 from .batches import ShuffledBatches
 from .checkpoint import CheckpointFormat, load_tensor_dict, save_tensor_dict
+from .lr_schedule import warmup_cosine_lr
 from .run_data import build_encoder, split_for_training
 from .run_directory import TRAINING_STATE, append_metrics_line, prepare_run_dir, resolve_device, resumed_config
 
@@ -218,6 +219,12 @@ class TrainingRun(abc.ABC):
     def describe(self) -> str:
         """What is trained, for the log (e.g. ``"unet denoiser (0.9M parameters)"``)."""
         return self.name
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate at ``step``: linear warm-up over ``train.warmup`` steps, then cosine decay to 10% of
+        ``train.lr`` at ``train.steps`` (for runs whose configuration has those keys)."""
+        t = self.cfg.train
+        return warmup_cosine_lr(step, t.lr, t.warmup, t.steps)
 
     def train_stats(self) -> dict:
         """Training numbers of the metrics line: ``train_<key>`` means over :attr:`recent`."""
