@@ -72,6 +72,14 @@ class CompareSettings:
         Compute the real-vs-real reference points.
     bar : float
         C2ST acceptance bar.
+    meter_max_samples : int
+        Movements per side that the realism meter's probes are fitted on
+        (subsampled with ``seed``; :mod:`deval.realism_meter`).
+    sequence_probe : bool
+        Run the meter's sequence-level probe (a 1-D CNN on the steps) and the
+        stacked probe; off, the headline is the feature probe alone.
+    aspects : bool
+        Run the per-aspect probes (timing, geometry, speed profile, ...).
     """
 
     seed: int = 0
@@ -85,6 +93,9 @@ class CompareSettings:
     prdc_k: int = 5
     baselines: bool = True
     bar: float = C2ST_BAR
+    meter_max_samples: int = 5000
+    sequence_probe: bool = True
+    aspects: bool = True
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in ALL_METRICS]
@@ -96,13 +107,20 @@ class CompareSettings:
 
 @dataclass
 class PreparedSet:
-    """A set after the shared pre-processing: the trajectories, their features and speed PSDs."""
+    """A set after the shared pre-processing: the trajectories (as given and canonical), features, speed PSDs."""
 
     name: str
     traj: Trajectories
     features: pd.DataFrame
     freqs: np.ndarray
     psd: np.ndarray
+    canon: Trajectories | None = None
+
+    def sequences(self, scale: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """The meter's sequence-probe inputs (:func:`deval.realism_meter.sequence_inputs`) of the canonical set."""
+        from deval.realism_meter import sequence_inputs
+
+        return sequence_inputs(self.canon if self.canon is not None else canonicalize(self.traj)[0], scale=scale)
 
 
 @dataclass
@@ -169,11 +187,17 @@ class CompareResult:
 
 
 def select_features(df: pd.DataFrame, features: str | Sequence[str]) -> pd.DataFrame:
-    """Columns of a feature table by group name (``all``/``kinematic``/``spectral``) or explicit names."""
+    """Columns of a feature table by group name (``all``/``kinematic``/``spectral``/``shape``) or explicit names."""
     from deval.features import feature_names
+    from deval.features.shape import SHAPE_DOCS
 
-    if isinstance(features, str) and features in ("all", "kinematic", "spectral"):
-        cols = list(df.columns) if features == "all" else [c for c in feature_names(features) if c in df.columns]
+    if isinstance(features, str) and features in ("all", "kinematic", "spectral", "shape"):
+        if features == "all":
+            cols = list(df.columns)
+        elif features == "shape":
+            cols = [c for c in SHAPE_DOCS if c in df.columns]
+        else:
+            cols = [c for c in feature_names(features) if c in df.columns]
     else:
         cols = [features] if isinstance(features, str) else list(features)
         missing = [c for c in cols if c not in df.columns]
@@ -185,15 +209,49 @@ def select_features(df: pd.DataFrame, features: str | Sequence[str]) -> pd.DataF
 
 
 def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> PreparedSet:
-    """The one pre-processing path for real and fake sets: subsample, canonicalise, featurise."""
+    """The one pre-processing path for real and fake sets: subsample, canonicalise, featurise.
+
+    Kinematic and spectral features come from the canonical movements; the
+    shape features (:func:`deval.features.shape.shape_features`) from the
+    movements as recorded, since the pixel grid is part of what they measure.
+    """
     from deval.features import extract_features, speed_psd
+    from deval.features.shape import shape_features
 
     if settings.max_samples is not None:
         traj = traj.subsample(settings.max_samples, seed=settings.seed)
     canon, _ = canonicalize(traj)
-    feats = select_features(extract_features(canon), settings.features)
+    feats = pd.concat([extract_features(canon), shape_features(traj)], axis=1)
+    feats = select_features(feats, settings.features)
     freqs, psd = speed_psd(canon)
-    return PreparedSet(name, traj, feats, freqs, psd)
+    return PreparedSet(name, traj, feats, freqs, psd, canon)
+
+
+def run_meter(real: PreparedSet, fake: PreparedSet, settings: CompareSettings, *, groups: bool | None = None,
+              aspects: bool | None = None):
+    """The realism meter (:func:`deval.realism_meter.measure_realism`) on two prepared sets.
+
+    ``groups`` (default: ``settings.group_by_user``) keeps each person in one
+    fold; ``aspects`` (default: ``settings.aspects``) adds the per-aspect probes.
+    """
+    from deval.realism_meter import measure_realism
+
+    seq_r = seq_f = None
+    if settings.sequence_probe:
+        *seq_r, scale = real.sequences()
+        *seq_f, _ = fake.sequences(scale)
+    kw = {}
+    if settings.group_by_user if groups is None else groups:
+        kw = {"groups_real": _groups(real.traj, 10**9), "groups_fake": _groups(fake.traj, 2 * 10**9)}
+    return measure_realism(real.features, fake.features, seq_r, seq_f, folds=settings.c2st_folds,
+                           seed=settings.seed, max_samples=settings.meter_max_samples,
+                           aspects=settings.aspects if aspects is None else aspects,
+                           classifier=settings.c2st_classifier, **kw)
+
+
+def aspect_key(name: str) -> str:
+    """Column-safe key of an aspect name (``"speed profile"`` -> ``"speed_profile"``)."""
+    return name.replace("/", "_").replace(" ", "_")
 
 
 def _groups(traj: Trajectories, offset: int) -> np.ndarray:
@@ -219,12 +277,13 @@ def compare_pair(
     details: dict[str, dict] = {}
     distances = curve = None
     if "c2st" in settings.metrics:
-        kw = {}
-        if settings.group_by_user:
-            kw = {"groups_real": _groups(real.traj, 10**9), "groups_fake": _groups(fake.traj, 2 * 10**9)}
-        res = M.c2st_test(real.features.to_numpy(), fake.features.to_numpy(), classifier=settings.c2st_classifier,
-                          folds=settings.c2st_folds, seed=seed, **kw)
-        out.update(c2st_acc=res.accuracy, c2st_auc=res.roc_auc, c2st_p=res.p_value)
+        res = run_meter(real, fake, settings)
+        out.update(c2st_acc=res.accuracy, c2st_auc=res.roc_auc, c2st_ci_low=res.ci_low, c2st_ci_high=res.ci_high)
+        for name, score in res.probes.items():
+            out[f"c2st_{name}_acc"] = score["accuracy"]
+            out[f"c2st_{name}_auc"] = score["roc_auc"]
+        for name, score in res.aspects.items():
+            out[f"c2st_aspect_{aspect_key(name)}"] = score["accuracy"]
         details["c2st"] = res.to_dict()
     if "mmd" in settings.metrics:
         res = M.mmd_test(xr, xf, n_permutations=settings.mmd_permutations, seed=seed)
@@ -350,35 +409,43 @@ def generation_comparison(fake: Trajectories) -> tuple[dict[str, float], dict]:
     return scalars, details
 
 
-def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:
-    """C2ST of the real set against itself: random halves and (with user ids) two groups of people."""
-    from deval import metrics as M
+def _take(ps: PreparedSet, idx: np.ndarray, name: str) -> PreparedSet:
+    """Movements ``idx`` of a prepared set."""
+    canon = ps.canon.take(idx) if ps.canon is not None else None
+    return PreparedSet(name, ps.traj.take(idx), ps.features.iloc[idx].reset_index(drop=True), ps.freqs,
+                       ps.psd[idx], canon)
 
+
+def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:
+    """The realism meter on the real set against itself: random halves and (with user ids) two groups of people.
+
+    Both use the same probes and headline as a fake set's row, so the figures
+    compare directly (random halves should read about 0.5; two groups of
+    people read above it, because people and their devices differ).
+    """
     rng = np.random.default_rng(settings.seed)
-    X = real.features.to_numpy()
     out = []
-    n = len(X)
-    if n >= 40:
+    n = len(real.traj)
+    cap = min(max_per_side, settings.meter_max_samples)
+    if n >= 2 * 50:
         perm = rng.permutation(n)
-        a, b = perm[: n // 2][:max_per_side], perm[n // 2:][:max_per_side]
-        res = M.c2st_test(X[a], X[b], classifier=settings.c2st_classifier, folds=settings.c2st_folds,
-                          seed=settings.seed)
-        out.append({"name": "real vs real (random halves)", "c2st_acc": res.accuracy, "c2st_p": res.p_value,
-                    "n": int(len(a) + len(b))})
+        a, b = np.sort(perm[: n // 2][:cap]), np.sort(perm[n // 2:][:cap])
+        res = run_meter(_take(real, a, "a"), _take(real, b, "b"), settings, groups=False, aspects=False)
+        out.append({"name": "real vs real (random halves)", "c2st_acc": res.accuracy, "c2st_ci_low": res.ci_low,
+                    "c2st_ci_high": res.ci_high, "n": int(len(a) + len(b))})
     users = np.unique(real.traj.user)
     users = users[users >= 0]
     if len(users) >= 2:
         users = rng.permutation(users)
-        ga = np.isin(real.traj.user, users[: len(users) // 2])
-        gb = np.isin(real.traj.user, users[len(users) // 2:])
-        ia, ib = np.flatnonzero(ga), np.flatnonzero(gb)
-        ia = rng.permutation(ia)[:max_per_side]
-        ib = rng.permutation(ib)[:max_per_side]
-        if len(ia) >= 20 and len(ib) >= 20:
-            res = M.c2st_test(X[ia], X[ib], classifier=settings.c2st_classifier, folds=settings.c2st_folds,
-                              seed=settings.seed)
+        ia = np.flatnonzero(np.isin(real.traj.user, users[: len(users) // 2]))
+        ib = np.flatnonzero(np.isin(real.traj.user, users[len(users) // 2:]))
+        ia = np.sort(rng.permutation(ia)[:cap])
+        ib = np.sort(rng.permutation(ib)[:cap])
+        if len(ia) >= 50 and len(ib) >= 50:
+            res = run_meter(_take(real, ia, "a"), _take(real, ib, "b"), settings, groups=False, aspects=False)
             out.append({"name": f"human vs human (two groups of {len(users) // 2}+ people)",
-                        "c2st_acc": res.accuracy, "c2st_p": res.p_value, "n": int(len(ia) + len(ib))})
+                        "c2st_acc": res.accuracy, "c2st_ci_low": res.ci_low, "c2st_ci_high": res.ci_high,
+                        "n": int(len(ia) + len(ib))})
     return out
 
 
