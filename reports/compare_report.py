@@ -98,6 +98,7 @@ def write_compare_report(
         if curves:
             ctx["prd"] = figure_to_data_uri(prd_curves(curves))
     actions_table = _actions_table(result)
+    breakdowns = [_breakdown(result, r, i, figures) for i, r in enumerate(result.rows) if "c2st" in r.details]
     distances_tables = []
     for r in result.rows:
         if r.distances is not None:
@@ -122,12 +123,54 @@ def write_compare_report(
         ),
         summary_table=html_table(summary),
         distances_tables=distances_tables,
+        breakdowns=breakdowns,
         actions_table=actions_table,
         settings_json=report_json(payload["settings"]),
         animations=embedded,
         **ctx,
     )
     return write_text(out / "report.html", html, force=force)
+
+
+#: features shown per fake set in "where the difference lies"
+TOP_FEATURES = 5
+
+
+def _breakdown(result: CompareResult, row, index: int, figures: bool) -> dict:
+    """Where the difference lies for one fake set: the meter's probes, the per-aspect probes, the top features."""
+    from deval.features import FEATURE_DOCS
+    from deval.features.shape import SHAPE_DOCS
+    from deval.metrics import feature_distances
+
+    meter = row.details["c2st"]
+    probes = pd.DataFrame([{"probe": name, "C2ST accuracy": v["accuracy"], "95% CI low": v["ci_low"],
+                            "95% CI high": v["ci_high"], "ROC-AUC": v["roc_auc"]}
+                           for name, v in meter["probes"].items()])
+    aspects = sorted(meter.get("aspects", {}).items(), key=lambda kv: -kv[1]["accuracy"])
+    aspect_table = pd.DataFrame([{"aspect": name, "C2ST accuracy": v["accuracy"], "95% CI low": v["ci_low"],
+                                  "95% CI high": v["ci_high"]} for name, v in aspects])
+    dist = row.distances if row.distances is not None else feature_distances(
+        result.real.features, next(f for f in result.fakes if f.name == row.name).features)
+    top = list(dist.sort_values("ks", ascending=False).head(TOP_FEATURES).index)
+    docs = {**FEATURE_DOCS, **SHAPE_DOCS}
+    top_table = pd.DataFrame([{"feature": c, "KS": dist.loc[c, "ks"], "meaning": docs.get(c, "")} for c in top])
+    out = {
+        "name": row.name,
+        "headline": meter["accuracy"],
+        "chosen": ", ".join(dict.fromkeys(meter["chosen"])),
+        "n_per_side": meter["n_per_side"],
+        "probes": html_table(probes),
+        "aspects": html_table(aspect_table) if len(aspect_table) else None,
+        "top_aspect": aspects[0][0] if aspects else None,
+        "top_aspect_acc": aspects[0][1]["accuracy"] if aspects else None,
+        "top_features": html_table(top_table),
+        "top_plot": None,
+    }
+    if figures and top:
+        fake = next(f for f in result.fakes if f.name == row.name)
+        out["top_plot"] = figure_to_data_uri(
+            feature_histograms(result.real.features, {row.name: fake.features}, top, ncols=len(top)))
+    return out
 
 
 def _actions_table(result: CompareResult) -> str | None:
