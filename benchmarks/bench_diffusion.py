@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     # ----------------------------------------------------------------- quality
     if args.checkpoint and data is not None:
         from deval.generators.diffusion.checkpoint import resolve_checkpoint_dir
-        from deval.metrics.generation import goal_accuracy, realism_scores
+        from deval.compare import realism_scores
+        from deval.metrics.generation import goal_accuracy
 
         run = resolve_checkpoint_dir(args.checkpoint).parent
         split_file = run / "split.json"

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from deval.generators import get
     from deval.io import load_trajectories
-    from deval.metrics.generation import realism_scores
+    from deval.compare import realism_scores
 
     runs = []
     for item in args.run:

@@ -497,3 +497,22 @@ def compare_sets(
         step("baselines: real vs real")
         baselines = real_baselines(real_p, settings)
     return CompareResult(real_p, fake_ps, rows, baselines, settings, real_name)
+
+
+def realism_scores(real: Trajectories, fake: Trajectories, *, seed: int = 0,
+                   metrics: tuple[str, ...] = ("c2st", "mmd", "prd", "prdc"),
+                   max_samples: int | None = None, aspects: bool = True) -> dict[str, float]:
+    """Realism of ``fake`` against ``real`` through the ``deval compare`` path, as one flat dict.
+
+    The metric dict of :func:`compare_pair` (``c2st_acc`` -- the meter's
+    headline --, its interval and every probe, ``mmd2``, ``prd_precision``,
+    ``knn_precision``, ``coverage``, ... for the requested ``metrics``); the MMD
+    permutation test is skipped. Training validation, the benchmarks and the
+    ``--use_diffusion_eval`` hook use it, so the number a model is chosen by is
+    the number ``deval compare`` shows.
+    """
+    settings = CompareSettings(seed=seed, max_samples=max_samples, metrics=tuple(metrics), mmd_permutations=0,
+                               baselines=False, aspects=aspects)
+    r = prepare(real, "real", settings)
+    f = prepare(fake, "fake", settings)
+    return dict(compare_pair(r, f, settings).metrics)

@@ -109,12 +109,17 @@ def conditions(ends, n: int, per_condition: int, rng: np.random.Generator, gen) 
               help="Movements per drawn condition (start, target): K > 1 draws n/K conditions and repeats each "
                    "K times, numbered in the metadata column `condition`, so that deval compare can measure "
                    "the diversity of what a generator makes for one condition.")
+@click.option("--timing", type=click.Choice(["auto", "own", "like", "model"]), default="auto", show_default=True,
+              help="Which logger records the negatives. own: each generator's own timestamps; like: re-recorded "
+                   "with the clock and pixel grid of the --like file (every source); model: learned sources use "
+                   "the logger of their training data (stored with the checkpoint). auto: like for learned sources "
+                   "when --like is given, else model; scripted sources keep their own.")
 @seed_option
 @out_file_option("Output .npz with the negatives (label 1, style = source name).")
 @quiet_option
 @force_option
 def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
-                       per_condition, seed, out, quiet, force):
+                       per_condition, timing, seed, out, quiet, force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -151,6 +156,18 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             raise click.BadParameter(f"none of the sources ({', '.join(sources)}) takes it",
                                      param_hint=f"--{key.replace('_', '-')}")
         kv[key] = value
+    if timing == "like" and not like:
+        raise click.BadParameter("--timing like re-records with the logger of the --like file; give --like REAL",
+                                 param_hint="--timing")
+    relog_with_like = {}
+    for s in sources:  # the logger of each source (learned ones take it through their `timing` parameter)
+        learned = any(p.name == "timing" for p in classes[s].param_specs)
+        mode = timing if timing != "auto" else (("like" if like else "model") if learned else "own")
+        if learned and "timing" not in kv and f"{s}.timing" not in kv:
+            kv[f"{s}.timing"] = "own" if mode == "like" else mode
+        elif mode == "model":
+            raise click.BadParameter(f"{s} has no stored logger; use --timing own or like", param_hint="--timing")
+        relog_with_like[s] = mode == "like"
     routed = split_params(kv, sources, classes)
     ckpts = split_checkpoints(checkpoints, sources, classes)
 
@@ -182,6 +199,11 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             gen.fit(real)
 
     ends = real.endpoints() if real is not None else None
+    like_logger = None
+    if any(relog_with_like.values()):
+        from deval.generators.logger import ReferenceLogger
+
+        like_logger = ReferenceLogger.fit(real, seed=seed)
     children = np.random.SeedSequence(seed).spawn(len(sources))
     parts = []
     with tqdm(total=n * len(sources), unit="mov", desc="generate", disable=quiet or None, leave=False,
@@ -193,6 +215,8 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
                 lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
                 part_cond = None if cond is None else cond.take(np.arange(lo, hi))
                 part = gens[s].sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed))
+                if relog_with_like[s] and part.press is None:
+                    part = like_logger.relog(part, chunk_seed.spawn(1)[0])
                 if per_condition > 1:
                     part = part.with_meta(condition=np.arange(lo, hi) // per_condition)
                 parts.append(part)
@@ -207,7 +231,7 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
                                                     seed=np.random.default_rng(fseed), force=force)
             click.echo(f"{s}: wrote {len(written)} denoising frame files to {Path(frames_dir) / s}", err=True)
     settings = {
-        "sources": sources, "n_per_source": n, "seed": seed, "like": like,
+        "sources": sources, "n_per_source": n, "seed": seed, "like": like, "timing": timing,
         "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()} for s, g in gens.items()},
         "checkpoints": ckpts,
     }

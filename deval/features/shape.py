@@ -17,6 +17,9 @@ The features here describe, per movement,
 * the *quantisation* of what a logger records (whole milliseconds, whole
   pixels, repeated timestamps).
 
+Time steps are rounded to whole microseconds first, so that the float noise of
+how a file stores its times (``t = ms / 1000``) cannot separate two sets.
+
 Compute them on the movements **as recorded**, before
 :func:`deval.canonical.canonicalize`: everything but ``whole_px_share`` is
 invariant to translation and rotation, and ``whole_px_share`` is about the
@@ -184,7 +187,8 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
         d, seg = np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
         seg_pts = seg
     steps = _Ragged(seg, n)
-    dx, dy, dt = d[:, 0], d[:, 1], np.maximum(d[:, 2], 0.0)
+    # intervals to whole microseconds: a clock's float noise (t stored as s = ms / 1000) is not a feature
+    dx, dy, dt = d[:, 0], d[:, 1], np.maximum(np.round(d[:, 2], 6), 0.0)
     ds = np.hypot(dx, dy)
     out: dict[str, np.ndarray] = {}
 

@@ -1,12 +1,10 @@
-"""Metrics of conditional generators: goal accuracy, diversity, and a realism summary.
+"""Metrics of conditional generators: goal accuracy and diversity.
 
 * :func:`goal_accuracy` - how well a generator follows its condition *by
   itself*: the distance and angle error of the end point it produced before
   any exact-endpoint correction, against the requested target.
 * :func:`diversity` - mean pairwise distance between movements generated for
   the same condition (a collapsed generator scores 0).
-* :func:`realism_scores` - C2ST / MMD / PRD / coverage of generated against
-  real movements through the same pre-processing as ``deval compare``.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from deval.errors import ConfigError, DataError
 from deval.metrics.results import JSONResult
 from deval.trajectories import Endpoints, Trajectories
 
-__all__ = ["GoalAccuracy", "Diversity", "goal_accuracy", "diversity", "realism_scores"]
+__all__ = ["GoalAccuracy", "Diversity", "goal_accuracy", "diversity"]
 
 
 @dataclass(frozen=True)
@@ -155,22 +153,3 @@ def diversity(traj: Trajectories, groups: np.ndarray, n_points: int = 32) -> Div
     if n_groups == 0:
         raise DataError(None, "diversity needs at least one condition with two or more movements")
     return Diversity(sums_px / n_groups, sums_rel / n_groups, n_groups, int(n_points))
-
-
-def realism_scores(real: Trajectories, fake: Trajectories, *, seed: int = 0,
-                   metrics: tuple[str, ...] = ("c2st", "mmd", "prd", "prdc"),
-                   max_samples: int | None = None) -> dict[str, float]:
-    """Realism of ``fake`` against ``real`` through the ``deval compare`` path.
-
-    Returns the flat metric dict of :func:`deval.compare.compare_pair`
-    (``c2st_acc``, ``c2st_auc``, ``mmd2``, ``prd_precision``, ``prd_recall``,
-    ``knn_precision``, ``knn_recall``, ``density``, ``coverage``, ... for the
-    requested ``metrics``); the MMD permutation test is skipped.
-    """
-    from deval.compare import CompareSettings, compare_pair, prepare
-
-    settings = CompareSettings(seed=seed, max_samples=max_samples, metrics=tuple(metrics), mmd_permutations=0,
-                               baselines=False)
-    r = prepare(real, "real", settings)
-    f = prepare(fake, "fake", settings)
-    return dict(compare_pair(r, f, settings).metrics)

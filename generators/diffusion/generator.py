@@ -18,7 +18,7 @@ import torch
 
 from deval.errors import CheckpointError, ConfigError
 from deval.generators.learned.batched_sampling import goal_tensor, resolve_seed
-from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, CheckpointGenerator
+from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, TIMING_PARAM, CheckpointGenerator
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -48,6 +48,7 @@ class DiffusionGenerator(CheckpointGenerator):
     description = "denoising diffusion model trained on real movements (needs --checkpoint; see train-generator)"
     param_specs = (
         CHECKPOINT_PARAM,
+        TIMING_PARAM,
         ParamSpec("sampler", "default", "sampler (default: the checkpoint's, ddim for new runs)", kind="choice",
                   choices=("default", *SAMPLERS)),
         ParamSpec("steps", 0, "sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),

@@ -11,7 +11,7 @@
 
 Realism at validation: ``train.val_samples`` movements are generated for the
 endpoints (and point counts) of validation movements and compared with those
-movements by :func:`deval.metrics.generation.realism_scores`.
+movements by :func:`deval.compare.realism_scores`.
 
 The run itself (directory, split, validation, checkpoints, resume, progress)
 is :class:`deval.generators.learned.training_run.TrainingRun`;

@@ -17,7 +17,7 @@ import torch
 
 from deval.errors import ConfigError
 from deval.generators.learned.batched_sampling import goal_tensor, resolve_seed
-from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, CheckpointGenerator
+from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, TIMING_PARAM, CheckpointGenerator
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -46,6 +46,7 @@ class GANGenerator(CheckpointGenerator):
     description = "conditional WGAN-GP trained on real movements (needs --checkpoint; see train-generator)"
     param_specs = (
         CHECKPOINT_PARAM,
+        TIMING_PARAM,
         DEVICE_PARAM,
         ParamSpec("batch_size", 0, "movements per network call (0: the checkpoint's default)", kind="int", low=0,
                   high=1_000_000),

@@ -15,7 +15,7 @@ for the goals and lengths of its real batch. Sampling uses an exponential
 moving average of the generator weights. Realism at validation:
 ``train.val_samples`` movements are generated for the endpoints and point
 counts of validation movements and compared with them by
-:func:`deval.metrics.generation.realism_scores`, the same probe as the
+:func:`deval.compare.realism_scores`, the same probe as the
 diffusion trainer.
 
 The run itself (directory, split, validation, checkpoints, resume, progress)

@@ -18,7 +18,7 @@ import torch
 
 from deval.generators.base import SeedLike
 from deval.generators.diffusion.samplers import SAMPLERS
-from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, CheckpointGenerator
+from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, TIMING_PARAM, CheckpointGenerator
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -46,6 +46,7 @@ class KeyframeDiffusionGenerator(CheckpointGenerator):
                    "(needs --checkpoint; see train-generator)")
     param_specs = (
         CHECKPOINT_PARAM,
+        TIMING_PARAM,
         ParamSpec("sampler", "ddim", "stage-1 sampler", kind="choice", choices=tuple(SAMPLERS)),
         ParamSpec("steps", 0, "stage-1 sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
         ParamSpec("cfg_scale", -1.0, "stage-1 classifier-free guidance scale (-1: the checkpoint's default; 1: none)",

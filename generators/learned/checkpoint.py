@@ -7,6 +7,8 @@ A checkpoint directory holds
 ``normalizer.json``  the per-channel statistics (:class:`deval.canonical.Normalizer`)
 ``encoder.json``     representation settings and condition statistics (plus ``extra``, e.g. the
                      metrics line of a ``best/`` checkpoint)
+``logger.json``      optional: the logger of the training data
+                     (:class:`deval.generators.logger.ReferenceLogger`), used by ``timing=model``
 
 A training run directory has ``best/`` and ``final/`` checkpoints,
 ``metrics.jsonl`` and ``last/training_state.pt`` (optimisers etc., for
@@ -93,7 +95,7 @@ class CheckpointFormat:
 
     # ---------------------------------------------------------------- write
     def save(self, directory: str | os.PathLike, state_dict: dict, config: Any, encoder: Any,
-             extra: dict | None = None) -> Path:
+             extra: dict | None = None, logger: Any = None) -> Path:
         """Write a checkpoint directory; each file is replaced atomically.
 
         Parameters
@@ -108,13 +110,29 @@ class CheckpointFormat:
             The fitted representation (see :meth:`write_encoder`).
         extra : dict, optional
             Stored under ``"extra"`` in ``encoder.json``.
+        logger : ReferenceLogger, optional
+            Written to ``logger.json``.
         """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         save_tensor_dict(d / "model.pt", {k: v.detach().cpu() for k, v in state_dict.items()})
         write_text(d / "config.json", json.dumps(config.to_dict(), indent=2), force=True)
         self.write_encoder(d, encoder, extra)
+        if logger is not None:
+            write_text(d / "logger.json", json.dumps(logger.to_dict()), force=True)
         return d
+
+    def read_logger(self, path: str | os.PathLike) -> Any:
+        """The :class:`~deval.generators.logger.ReferenceLogger` of a checkpoint (or run) directory, or None."""
+        from deval.generators.logger import ReferenceLogger
+
+        f = self.resolve(path) / "logger.json"
+        if not f.is_file():
+            return None
+        try:
+            return ReferenceLogger.from_dict(json.loads(f.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, OSError, AttributeError, DataError) as exc:
+            raise CheckpointError(f"{f}: invalid logger record ({exc})") from None
 
     def write_encoder(self, directory: Path, encoder: Any, extra: dict | None) -> None:
         """Write ``normalizer.json`` and ``encoder.json`` (``extra`` under ``"extra"``) for a MovementEncoder."""

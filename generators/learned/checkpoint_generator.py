@@ -42,12 +42,17 @@ from deval.generators.base import TrainableGenerator
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
+from .batched_sampling import resolve_seed
 from .checkpoint import CheckpointFormat
 
-__all__ = ["CheckpointGenerator", "CHECKPOINT_PARAM", "DEVICE_PARAM"]
+__all__ = ["CheckpointGenerator", "CHECKPOINT_PARAM", "DEVICE_PARAM", "TIMING_PARAM"]
 
 #: the ``checkpoint`` parameter every checkpoint generator takes
 CHECKPOINT_PARAM = ParamSpec("checkpoint", None, "checkpoint or training-run directory", kind="path", nullable=True)
+#: the ``timing`` parameter of pointing-movement generators: which logger records the movements
+TIMING_PARAM = ParamSpec("timing", "model", "timestamps: model (re-recorded by the logger of the training data, "
+                         "stored with the checkpoint as logger.json) or own (the network's own timestamps)",
+                         kind="choice", choices=("model", "own"))
 #: the ``device`` parameter (torch device of the network)
 DEVICE_PARAM = ParamSpec("device", "cpu", "torch device", kind="choice", choices=("cpu", "cuda", "mps"))
 
@@ -70,6 +75,9 @@ class CheckpointGenerator(TrainableGenerator):
     config : SectionedConfig or None
     checkpoint_dir : Path or None
         The checkpoint directory actually read (``best/`` of a run directory, ...).
+    logger : ReferenceLogger or None
+        The logger of the training data (``logger.json``), which records the
+        movements when the generator has a ``timing`` parameter set to ``model``.
     """
 
     checkpoint_format: ClassVar[CheckpointFormat]
@@ -87,6 +95,7 @@ class CheckpointGenerator(TrainableGenerator):
         self.encoder: Any = None
         self.config: Any = None
         self.checkpoint_dir: Path | None = None
+        self.logger: Any = None
         if self.params.get("checkpoint") is not None:
             self._load_weights(self.params["checkpoint"])
 
@@ -122,6 +131,7 @@ class CheckpointGenerator(TrainableGenerator):
         self.net = net.to(self._device()).eval()
         self.encoder, self.config = encoder, cfg
         self.checkpoint_dir = self.checkpoint_format.resolve(directory)
+        self.logger = self.checkpoint_format.read_logger(self.checkpoint_dir)
 
     def _device(self) -> torch.device:
         dev = torch.device(self.params.get("device", "cpu"))
@@ -157,7 +167,10 @@ class CheckpointGenerator(TrainableGenerator):
         """Movements for ``cond`` and the end points (N, 2) the network produced before the exact correction."""
         net, encoder, _ = self._require()
         with torch.inference_mode():
-            return self._sample_movements(net, encoder, cond, seed)
+            traj, raw_end = self._sample_movements(net, encoder, cond, seed)
+        if self.params.get("timing") == "model" and self.logger is not None and traj.press is None:
+            traj = self.logger.relog(traj, np.random.SeedSequence(resolve_seed(seed)).spawn(1)[0])
+        return traj, raw_end
 
     # ============================================================ training
     def fit(self, trajectories: Trajectories, *, out_dir: str | os.PathLike, config: Any = None, device: str = "cpu",

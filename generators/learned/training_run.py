@@ -26,7 +26,7 @@ A validation appends one line to ``metrics.jsonl``: ``step``, ``epoch``,
 :meth:`train_stats`, ``elapsed_s``, :meth:`validation_losses`, then
 :meth:`generation_metrics` (by default ``goal_distance_err_rel`` /
 ``goal_angle_err_deg`` and the realism probe of
-:func:`deval.metrics.generation.realism_scores` (``c2st_acc``, ``mmd2``,
+:func:`deval.compare.realism_scores` (``c2st_acc``, ``mmd2``,
 ``prd_precision``, ``prd_recall``, ...) on ``train.val_samples`` movements
 generated (:meth:`sample_validation`, seed ``seed + 4``) for the endpoints
 and point counts of validation movements), and ``best``. The first key of
@@ -276,6 +276,7 @@ class TrainingRun(abc.ABC):
             write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2), force=True)
             write_text(out / "split.json", json.dumps(self.split, indent=2), force=True)
         self.train_set, self.val_set = train, val
+        self.logger = self.fit_logger(train)
         self.train_batch = self.encoder.canonical(train).to(dev)
         vb = self.encoder.canonical(val)
         n_val = min(len(val), self.val_loss_movements)
@@ -335,12 +336,15 @@ class TrainingRun(abc.ABC):
         :attr:`val_real` (seed ``seed + 4``). Generators of other kinds of data
         (e.g. ``action-diffusion``) override it.
         """
-        from deval.metrics.generation import goal_accuracy, realism_scores
+        from deval.compare import realism_scores
+        from deval.metrics.generation import goal_accuracy
 
         cfg = self.cfg
         line: dict = {}
         cond = self.val_real.endpoints()
         fake, raw_end = self.sample_validation(cond, cfg.seed + 4)
+        if self.logger is not None and fake.press is None:  # what sampling gives by default (timing=model)
+            fake = self.logger.relog(fake, cfg.seed + 5)
         ga = goal_accuracy(raw_end, cond)
         line["goal_distance_err_rel"] = ga.distance_error_rel_mean
         line["goal_angle_err_deg"] = ga.angle_error_deg_mean
@@ -391,7 +395,20 @@ class TrainingRun(abc.ABC):
     def save_checkpoint(self, sub: str, extra: dict | None = None) -> Path:
         """Write the checkpoint ``out/sub`` (``best``, ``last``, ``final``) from :meth:`sampling_state_dict`."""
         return self.checkpoint_format.save(self.out / sub, self.sampling_state_dict(), self.cfg, self.encoder,
-                                           extra=extra)
+                                           extra=extra, logger=self.logger)
+
+    def fit_logger(self, train: Trajectories) -> Any:
+        """The logger of the training movements (stored as ``logger.json``; see
+        :mod:`deval.generators.logger`), or None for data that is not pointing movements (a press channel)."""
+        from deval.generators.logger import ReferenceLogger
+
+        if train.press is not None:
+            return None
+        try:
+            return ReferenceLogger.fit(train, max_runs=2000, seed=self.cfg.seed)
+        except DataError as exc:
+            log.warning("no logger stored with the checkpoints: %s", exc)
+            return None
 
     def _training_state(self) -> dict:
         state = {name: obj.state_dict() for name, obj in self.state_objects().items()}
