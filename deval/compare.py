@@ -42,6 +42,9 @@ ALL_METRICS = ("c2st", "mmd", "prd", "prdc", "distances", "spectral", "actions",
 GESTURE_SCREEN_HEIGHT = 1080.0
 #: the acceptance bar on C2ST accuracy
 C2ST_BAR = 0.60
+#: below this many movements per side a verdict says "too few movements to judge" (the 95 % interval of the
+#: accuracy is then wider than about +-0.07)
+JUDGE_MIN_PER_SIDE = 100
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,16 @@ class FakeComparison:
     prd_curve: tuple[np.ndarray, np.ndarray] | None = None
 
     def passed(self, bar: float) -> bool | None:
-        """C2ST at or under the bar (None when C2ST was not computed)."""
+        """C2ST at or under the bar (None when C2ST was not computed or too few movements to judge)."""
         acc = self.metrics.get("c2st_acc")
-        return None if acc is None or np.isnan(acc) else bool(acc <= bar)
+        if acc is None or np.isnan(acc) or self.too_few():
+            return None
+        return bool(acc <= bar)
+
+    def too_few(self) -> bool:
+        """The meter ran on fewer than :data:`JUDGE_MIN_PER_SIDE` movements per side."""
+        n = self.details.get("c2st", {}).get("n_per_side")
+        return n is not None and n < JUDGE_MIN_PER_SIDE
 
 
 @dataclass
@@ -162,12 +172,17 @@ class CompareResult:
         for r in self.rows:
             acc = r.metrics.get("c2st_acc", float("nan"))
             ok = r.passed(self.settings.bar)
-            if ok is None:
+            ci = f" [{r.metrics.get('c2st_ci_low', float('nan')):.3f}, {r.metrics.get('c2st_ci_high', float('nan')):.3f}]"
+            if r.too_few():
+                text = (f"too few movements to judge: {r.details['c2st']['n_per_side']} per side "
+                        f"(C2ST {acc:.3f}{ci}; at least {JUDGE_MIN_PER_SIDE} are needed for a verdict)")
+            elif ok is None:
                 text = "C2ST not computed"
             elif ok:
-                text = f"passes: C2ST {acc:.3f} <= {self.settings.bar:.2f} (a probe cannot reliably tell it from real)"
+                text = (f"passes: C2ST {acc:.3f}{ci} <= {self.settings.bar:.2f} "
+                        "(the meter cannot reliably tell it from real)")
             else:
-                text = f"different: C2ST {acc:.3f} > {self.settings.bar:.2f} (a probe tells it from real)"
+                text = f"different: C2ST {acc:.3f}{ci} > {self.settings.bar:.2f} (the meter tells it from real)"
             out.append({"name": r.name, "passed": ok, "c2st_acc": acc, "text": text})
         return out
 

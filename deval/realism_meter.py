@@ -62,7 +62,7 @@ ASPECTS: dict[str, tuple[str, ...]] = {
     "timing": ("duration", "n_points", "dt_mean", "dt_std", "dt_cv", "dt_max", "dt_median", "dt_q10_rel",
                "dt_q25_rel", "dt_q75_rel", "dt_q90_rel", "dt_rel_lt050", "dt_rel_050_080", "dt_rel_080_120",
                "dt_rel_120_180", "dt_rel_180_300", "dt_rel_ge300", "dt_repeat_share", "dt_distinct_share",
-               "dt_lag1_autocorr", "whole_ms_share", "dt_zero_share"),
+               "dt_lag1_autocorr", "dt_sum3_var_ratio", "dt_step_corr", "whole_ms_share", "dt_zero_share"),
     "geometry": ("path_length", "net_distance", "straightness", "heading_change_mean_abs", "heading_change_total",
                  "curvature_mean", "lateral_rms", "lateral_max", "lateral_rms_rel", "lateral_max_rel",
                  "overshoot", "overshoot_rel", "turn_q50_abs", "turn_q90_abs", "turn_lag1_autocorr",
@@ -78,8 +78,8 @@ ASPECTS: dict[str, tuple[str, ...]] = {
 }
 
 PROBES: tuple[str, ...] = ("features", "sequence", "stack")
-#: Below this many movements per side the meter reports "too few movements to judge".
-MIN_PER_SIDE = 50
+#: Below this many movements per side the meter refuses to run ("too few movements to judge").
+MIN_PER_SIDE = 20
 
 
 @dataclass(frozen=True)

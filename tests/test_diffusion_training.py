@@ -117,7 +117,7 @@ def test_generator_from_checkpoint(trained, data_file):
 
     out, _ = trained
     real = load_trajectories(data_file)[:60]
-    gen = registry.get("diffusion").load(out, steps=5)
+    gen = registry.get("diffusion").load(out, steps=5, timing="own")
     cond = real.endpoints()
     a = gen.sample(60, cond=cond, seed=7)
     b = gen.sample(60, cond=cond, seed=7)
@@ -132,6 +132,14 @@ def test_generator_from_checkpoint(trained, data_file):
     assert {"uncorrected_end_x", "uncorrected_end_y"} <= set(a.meta.columns)
     free = gen.sample(20, seed=0)  # endpoints drawn from the training movements
     free.validate()
+    # the default timing re-records with the training data's logger (logger.json): whole ms, whole px, exact ends
+    logged = registry.get("diffusion").load(out, steps=5)
+    assert logged.logger is not None and (gen.checkpoint_dir / "logger.json").is_file()
+    m = logged.sample(60, cond=cond, seed=7)
+    m.validate()
+    np.testing.assert_array_equal(m.end, np.round(cond.end))
+    assert np.allclose(m.t * 1000, np.round(m.t * 1000)) and np.array_equal(m.x, np.round(m.x))
+    np.testing.assert_array_equal(m.x, logged.sample(60, cond=cond, seed=7).x)
     guided = DiffusionGenerator.load(out, steps=4, sampler="ddim", cfg_scale=2.0).sample(10, cond=cond.take(range(10)), seed=0)
     np.testing.assert_array_equal(guided.end, cond.end[:10])
     raw = gen.generate_diffusion_samples(12, 10, seed=3)
@@ -145,6 +153,9 @@ def test_module_level_api_and_missing_checkpoint(trained, monkeypatch):
     import deval.generators.diffusion as D
 
     out, _ = trained
+    from deval.generators.diffusion import pretrained
+
+    monkeypatch.setattr(pretrained, "available", lambda name=None: False)  # as in a checkout without the model
     D.set_default_checkpoint(None)
     monkeypatch.delenv("DEVAL_DIFFUSION_CHECKPOINT", raising=False)
     with pytest.raises(CheckpointError, match="train-generator"):

@@ -66,6 +66,11 @@ SHAPE_DOCS: dict[str, str] = {
     "dt_repeat_share": "share of time steps equal (within 1 us) to the step before [-]",
     "dt_distinct_share": "distinct time steps (to 1 us) / steps [-]",
     "dt_lag1_autocorr": "lag-1 autocorrelation of the time steps (0 when they are constant) [-]",
+    "dt_sum3_var_ratio": "variance of the sums of 3 consecutive time steps / (3 x the variance of the time "
+                         "steps): about 1 for independent steps, well below 1 for a clock whose jitter does not "
+                         "accumulate (a frame clock rounded to ms); 1 when undefined [-]",
+    "dt_step_corr": "correlation of the time steps with the step lengths within the movement (how the "
+                    "logger's intervals go with the hand's motion; 0 when either is constant) [-]",
     # quantisation
     "whole_ms_share": "share of time steps that are whole milliseconds (within 1 us) [-]",
     "dt_zero_share": "share of time steps of zero (repeated timestamps) [-]",
@@ -86,7 +91,7 @@ SHAPE_DOCS: dict[str, str] = {
 #: Feature groups -> names.
 SHAPE_GROUPS: dict[str, list[str]] = {
     "timing_shape": ["dt_median", "dt_q10_rel", "dt_q25_rel", "dt_q75_rel", "dt_q90_rel", *_DT_BIN_NAMES,
-                     "dt_repeat_share", "dt_distinct_share", "dt_lag1_autocorr"],
+                     "dt_repeat_share", "dt_distinct_share", "dt_lag1_autocorr", "dt_sum3_var_ratio", "dt_step_corr"],
     "quantisation": ["whole_ms_share", "dt_zero_share", "whole_px_share"],
     "motion_shape": ["step_q10_rel", "step_q90_rel", "step_zero_share", "step_lag1_autocorr",
                      "speed_lag1_autocorr", "turn_q50_abs", "turn_q90_abs", "turn_lag1_autocorr",
@@ -142,6 +147,13 @@ class _Ragged:
         pair = (self.seg[1:] == self.seg[:-1]) & valid[1:] & valid[:-1]
         c1 = np.bincount(self.seg[1:][pair], weights=(c[1:] * c[:-1])[pair], minlength=self.n)
         return np.clip(_div(c1, c0, 0.0), -1.0, 1.0)
+
+    def corr(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Pearson correlation of ``a`` and ``b`` per segment (0 when either is constant)."""
+        ca = a - self.mean(a)[self.seg]
+        cb = b - self.mean(b)[self.seg]
+        den = np.sqrt(self.sum(ca * ca) * self.sum(cb * cb))
+        return np.clip(_div(self.sum(ca * cb), den, 0.0), -1.0, 1.0)
 
     def flip_share(self, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Share of consecutive valid non-zero pairs whose sign differs."""
@@ -217,6 +229,18 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
         distinct = np.zeros(n)
     out["dt_distinct_share"] = _div(distinct, steps.count, 0.0)
     out["dt_lag1_autocorr"] = steps.lag1_autocorr(dt)
+    out["dt_step_corr"] = steps.corr(dt, np.hypot(dx, dy))
+    w3 = np.zeros(len(dt), dtype=bool)  # windows k, k+1, k+2 inside one movement
+    if len(dt) > 2:
+        w3[:-2] = (seg[2:] == seg[:-2])
+    s3 = dt.copy()
+    s3[:-1] += dt[1:]
+    s3[:-2] += dt[2:]
+    win = _Ragged(seg[w3], n)
+    var3 = _div(win.sum(s3[w3] ** 2), win.count, 0.0) - win.mean(s3[w3]) ** 2
+    var1 = _div(steps.sum(dt ** 2), steps.count, 0.0) - steps.mean(dt) ** 2
+    out["dt_sum3_var_ratio"] = np.where((win.count >= 2) & (var1 > 1e-14),
+                                        _div(np.maximum(var3, 0.0), 3 * var1, 1.0), 1.0)
 
     # quantisation
     out["whole_ms_share"] = steps.share(_whole(dt * 1e3, WHOLE_TOL_MS))

@@ -45,7 +45,8 @@ class DiffusionGenerator(CheckpointGenerator):
     """
 
     name = "diffusion"
-    description = "denoising diffusion model trained on real movements (needs --checkpoint; see train-generator)"
+    description = ("denoising diffusion model trained on real movements (default: the shipped sapimouse-small "
+                   "model; --checkpoint DIR for your own, see train-generator)")
     param_specs = (
         CHECKPOINT_PARAM,
         TIMING_PARAM,
@@ -59,6 +60,14 @@ class DiffusionGenerator(CheckpointGenerator):
         ParamSpec("batch_size", 1000, "movements per network call", kind="int", low=1, high=1_000_000),
     )
     checkpoint_format = DIFFUSION_CHECKPOINTS
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        if self.net is None:  # no checkpoint given: the shipped default, when installed
+            from . import pretrained
+
+            if pretrained.available():
+                self._load_weights(pretrained.checkpoint_path())
 
     @classmethod
     def training_run_class(cls) -> type:
@@ -151,14 +160,16 @@ def generate_diffusion_samples(n: int, seq_len: int, cond=None, device: str | to
     """Raw normalised samples ``Tensor[n, seq_len, C]`` from the default diffusion checkpoint.
 
     The checkpoint is the one given to :func:`set_default_checkpoint`, else the
-    directory in the ``DEVAL_DIFFUSION_CHECKPOINT`` environment variable. See
+    directory in the ``DEVAL_DIFFUSION_CHECKPOINT`` environment variable, else
+    the shipped pretrained model (:mod:`.pretrained`). See
     :meth:`DiffusionGenerator.generate_diffusion_samples` for the arguments.
     """
     global _DEFAULT
     if _DEFAULT is None:
         env = os.environ.get("DEVAL_DIFFUSION_CHECKPOINT")
-        if not env:
+        gen = DiffusionGenerator.load(env) if env else DiffusionGenerator()
+        if not gen.is_fitted:
             raise CheckpointError("no diffusion checkpoint: call set_default_checkpoint(DIR) or set "
                                   f"DEVAL_DIFFUSION_CHECKPOINT; {TRAIN_HINT}")
-        _DEFAULT = DiffusionGenerator.load(env)
+        _DEFAULT = gen
     return _DEFAULT.generate_diffusion_samples(n, seq_len, cond=cond, device=device, steps=steps, seed=seed)

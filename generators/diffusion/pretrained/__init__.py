@@ -1,0 +1,34 @@
+"""Pretrained diffusion checkpoints shipped with deval (package data).
+
+``sapimouse-small`` (:data:`DEFAULT_MODEL`) is what ``deval generate-negatives
+--source diffusion`` samples from when no ``--checkpoint`` is given; its model
+card is ``sapimouse-small/MODEL_CARD.md`` (data, command, hardware, wall time,
+measured realism, limits). A checkpoint directory holds tensors only
+(``model.pt``, read with ``torch.load(..., weights_only=True)``) and JSON
+(``config.json``, ``normalizer.json``, ``encoder.json``, ``logger.json``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["DEFAULT_MODEL", "available", "checkpoint_path", "model_card"]
+
+#: Name of the default pretrained model.
+DEFAULT_MODEL = "sapimouse-small"
+
+
+def checkpoint_path(name: str = DEFAULT_MODEL) -> Path:
+    """Directory of the shipped checkpoint ``name`` (it may be absent in a development checkout)."""
+    return Path(str(resources.files(__name__) / name))
+
+
+def available(name: str = DEFAULT_MODEL) -> bool:
+    """The shipped checkpoint ``name`` is installed (its ``model.pt`` exists)."""
+    return (checkpoint_path(name) / "model.pt").is_file()
+
+
+def model_card(name: str = DEFAULT_MODEL) -> str:
+    """The model card (Markdown) of the shipped checkpoint ``name``."""
+    return (checkpoint_path(name) / "MODEL_CARD.md").read_text(encoding="utf-8")
