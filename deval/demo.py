@@ -1,14 +1,16 @@
 """The whole deval pipeline in one call: the engine behind ``deval demo``.
 
-1. A human reference set: the user's file (``real``), or a built-in
-   **synthetic** stand-in made by the sigma-lognormal generator with a
-   different parameter set per simulated person (clearly labelled synthetic
-   everywhere: it shows the pipeline, not real human behaviour).
-2. A small diffusion model and a small GAN trained on it for a bounded
-   number of steps each.
+1. A human reference set: the user's file (``real``), else the shipped
+   sample of real people (2,000 SapiMouse-dev movements, :mod:`deval.data`),
+   or, with ``synthetic_reference``, a **synthetic** stand-in made by the
+   sigma-lognormal generator with a different parameter set per simulated
+   person (clearly labelled synthetic everywhere).
+2. The pretrained diffusion model (no training), and a small GAN and
+   keyframe model trained on the reference for a bounded number of steps.
 3. Negatives from every registered source (scripted bots, the diffusion
    model, replay of the reference set, plug-ins), conditioned on the
-   reference set's endpoints.
+   reference set's endpoints, through :func:`deval.negatives.generate_negatives`
+   (learned sources re-recorded with the reference's logger).
 4. ``compare`` of every source against the reference.
 5. Detector training and leave-one-style-out evaluation (raw and 60 Hz views).
 
@@ -42,10 +44,11 @@ class DemoSettings:
     """Sizes of the demo run (defaults fit in about 10 minutes on 2 CPU cores)."""
 
     seed: int = 0
+    synthetic_reference: bool = False
     n_people: int = 24
     movements_per_person: int = 100
     n_per_source: int = 600
-    diffusion_steps: int = 200
+    diffusion_steps: int = 0  #: 0: the pretrained model; > 0: train a small one for that many steps
     gan_steps: int = 300
     keyframe_steps: int = 200
     max_compare: int = 1500
@@ -125,9 +128,14 @@ def run_demo(
     t0 = time.perf_counter()
 
     step("reference set")
-    synthetic = real is None
+    synthetic = real is None and s.synthetic_reference
+    shipped = real is None and not synthetic
     if synthetic:
         real = synthetic_humans(s.n_people, s.movements_per_person, seed=s.seed)
+    elif shipped:
+        from deval.data import load_sample
+
+        real = load_sample()
     real.save(out / "reference.npz", force=force)
     timings["reference"] = time.perf_counter() - t0
 
@@ -152,21 +160,24 @@ def run_demo(
 
     step("negatives")
     t1 = time.perf_counter()
-    rng = np.random.default_rng(s.seed)
+    from deval.generators.diffusion import pretrained
+    from deval.negatives import generate_negatives
+
     negatives: dict[str, Trajectories] = {}
     skipped: dict[str, str] = {}
-    for name in _sources():
+    commands: dict[str, str] = {}
+    for k, name in enumerate(_sources()):
         try:
-            cls = get(name)
-            if name in checkpoints:
-                gen = cls(checkpoint=str(checkpoints[name]), device=s.device)
-            elif name == "replay":
-                gen = cls()
-                gen.fit(real)
-            else:
-                gen = cls()
-            cond = real.endpoints().resample(s.n_per_source, seed=int(rng.integers(2**31)))
-            negatives[name] = gen.sample(s.n_per_source, cond=cond, seed=int(rng.integers(2**31)))
+            if name == "diffusion" and name not in checkpoints and not pretrained.available():
+                raise DevalError("no pretrained diffusion model installed and diffusion_steps is 0")
+            ckpt = {name: str(checkpoints[name])} if name in checkpoints else None
+            params = {"device": s.device} if any(p.name == "device" for p in get(name).param_specs) else None
+            negatives[name] = generate_negatives([name], n=s.n_per_source, like=real, checkpoints=ckpt,
+                                                 params=params, seed=s.seed + k)
+            commands[name] = (f"deval generate-negatives -s {name} --like {out / 'reference.npz'} "
+                              f"--n {s.n_per_source} --seed {s.seed + k}"
+                              + (f" --checkpoint {ckpt[name]}" if ckpt else "")
+                              + (f" --device {s.device}" if params else "") + f" -o {name}.npz")
         except DevalError as exc:
             skipped[name] = str(exc)
             log.warning("demo: source %s skipped: %s", name, exc)
@@ -178,7 +189,8 @@ def run_demo(
     step("compare")
     t1 = time.perf_counter()
     cmp_settings = CompareSettings(seed=s.seed, max_samples=s.max_compare, mmd_permutations=100)
-    result = compare_sets(real, negatives, cmp_settings, real_name="reference (synthetic)" if synthetic else "real")
+    real_name = "reference (synthetic)" if synthetic else ("SapiMouse-dev sample" if shipped else "real")
+    result = compare_sets(real, negatives, cmp_settings, real_name=real_name)
     write_compare_report(result, out / "compare", force=True)
     timings["compare"] = time.perf_counter() - t1
 
@@ -189,8 +201,20 @@ def run_demo(
     timings["evaluate"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t0
 
+    headline = None
+    if "diffusion" in negatives:
+        row = next(r for r in result.rows if r.name == "diffusion")
+        people = [b for b in result.baselines if b["name"].startswith("human vs human")]
+        headline = {"source": "diffusion (pretrained)" if "diffusion" not in checkpoints else "diffusion",
+                    "c2st_acc": row.metrics.get("c2st_acc"), "ci_low": row.metrics.get("c2st_ci_low"),
+                    "ci_high": row.metrics.get("c2st_ci_high"),
+                    "human_vs_human": people[0]["c2st_acc"] if people else None,
+                    "aspects": {k[len("c2st_aspect_"):]: v for k, v in row.metrics.items()
+                                if k.startswith("c2st_aspect_")}}
     summary = {
-        "settings": asdict(s), "synthetic_reference": synthetic, "n_reference": len(real),
+        "settings": asdict(s), "synthetic_reference": synthetic, "shipped_reference": shipped,
+        "n_reference": len(real), "headline": headline, "commands": commands,
+        "pretrained_card": pretrained.card() if pretrained.available() else None,
         "sources": {k: len(v) for k, v in negatives.items()}, "skipped_sources": skipped,
         "trained": sorted(checkpoints),
         "compare": [{"source": r.name, "c2st_acc": r.metrics.get("c2st_acc")} for r in result.rows],

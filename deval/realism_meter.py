@@ -139,7 +139,7 @@ class MeterResult(JSONResult):
     folds: int = 5
     seed: int = 0
     max_samples: int = 5000
-    max_steps: int = 96
+    max_steps: int = 64
     grouped: bool = False
 
     @property
@@ -167,7 +167,7 @@ def _score(proba: np.ndarray, y: np.ndarray) -> ProbeScore:
     return ProbeScore(correct / n, auc, lo, hi, float(binomtest(correct, n, 0.5, alternative="greater").pvalue), n)
 
 
-def sequence_inputs(canon: Trajectories, max_steps: int = 96, scale: tuple[float, float] | None = None
+def sequence_inputs(canon: Trajectories, max_steps: int = 64, scale: tuple[float, float] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Per-step inputs of the sequence probe from canonical movements.
 
@@ -246,7 +246,7 @@ def measure_realism(
     max_samples: int = 5000,
     aspects: bool = True,
     classifier: str = "hgb",
-    sequence_epochs: int = 12,
+    sequence_epochs: int = 8,
     n_threads: int | None = 1,
 ) -> MeterResult:
     """Run every probe of the meter on one real and one fake set (see the module docs).

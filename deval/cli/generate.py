@@ -11,40 +11,9 @@ import click
 import numpy as np
 
 from deval.cli.options import force_option, out_file_option, parse_key_values, quiet_option, seed_option
+from deval.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-#: Movements generated per call (the progress bar advances by chunks).
-CHUNK = 10_000
-
-
-def split_params(params: dict[str, Any], sources: list[str], classes: dict[str, type]) -> dict[str, dict]:
-    """Route ``--param`` values to sources.
-
-    ``source.key=value`` goes to that source; ``key=value`` to every source
-    that has a parameter ``key``.
-
-    Raises
-    ------
-    click.BadParameter
-        A prefix that is not a ``--source``, or a key that no (prefixed) source has.
-    """
-    routed: dict[str, dict] = {s: {} for s in sources}
-    for key, value in params.items():
-        if "." in key:
-            src, name = key.split(".", 1)
-            if src not in routed:
-                raise click.BadParameter(f"{key!r}: {src!r} is not one of the --source values "
-                                         f"({', '.join(sources)})", param_hint="--param")
-            routed[src][name] = value
-            continue
-        targets = [s for s in sources if any(p.name == key for p in classes[s].param_specs)]
-        if not targets:
-            raise click.BadParameter(f"no source has a parameter {key!r} (see deval list-generators)",
-                                     param_hint="--param")
-        for s in targets:
-            routed[s][key] = value
-    return routed
 
 
 def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict[str, type]) -> dict[str, str]:
@@ -69,16 +38,6 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
         if not Path(path).is_dir():
             raise click.BadParameter(f"{path}: no such directory (checkpoint of {src})", param_hint="--checkpoint")
     return out
-
-
-def conditions(ends, n: int, per_condition: int, rng: np.random.Generator, gen) -> "Endpoints | None":
-    """``n`` endpoints for one source: drawn from ``ends`` (the --like file) or, with ``per_condition`` > 1
-    and no file, from the generator's own default; each drawn condition repeated ``per_condition`` times."""
-    if per_condition == 1:
-        return ends.resample(n, seed=rng) if ends is not None else None
-    k = -(-n // per_condition)
-    base = ends.resample(k, seed=rng) if ends is not None else gen.draw_endpoints(k, rng)
-    return base.take(np.repeat(np.arange(k), per_condition)[:n])
 
 
 @click.command("generate-negatives")
@@ -140,6 +99,7 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     from deval.atomic import check_writable
     from deval.generators import TrainableGenerator, get
     from deval.io import load_trajectories, save_trajectories
+    from deval.negatives import build_generators, generate_negatives
     from deval.trajectories import Trajectories
 
     sources = list(dict.fromkeys(sources))  # keep order, drop repeats
@@ -156,29 +116,15 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             raise click.BadParameter(f"none of the sources ({', '.join(sources)}) takes it",
                                      param_hint=f"--{key.replace('_', '-')}")
         kv[key] = value
-    if timing == "like" and not like:
-        raise click.BadParameter("--timing like re-records with the logger of the --like file; give --like REAL",
-                                 param_hint="--timing")
-    relog_with_like = {}
-    for s in sources:  # the logger of each source (learned ones take it through their `timing` parameter)
-        learned = any(p.name == "timing" for p in classes[s].param_specs)
-        mode = timing if timing != "auto" else (("like" if like else "model") if learned else "own")
-        if learned and "timing" not in kv and f"{s}.timing" not in kv:
-            kv[f"{s}.timing"] = "own" if mode == "like" else mode
-        elif mode == "model":
-            raise click.BadParameter(f"{s} has no stored logger; use --timing own or like", param_hint="--timing")
-        relog_with_like[s] = mode == "like"
-    routed = split_params(kv, sources, classes)
     ckpts = split_checkpoints(checkpoints, sources, classes)
-
-    gens = {}
-    for s in sources:  # build (and validate) every generator before any heavy work
-        cls = classes[s]
-        gens[s] = cls.load(ckpts[s], **routed[s]) if s in ckpts else cls(**routed[s])
-        unfitted = isinstance(gens[s], TrainableGenerator) and not gens[s].is_fitted
-        if unfitted and not (like and cls.cheap_fit):
+    try:
+        gens, modes = build_generators(sources, kv, ckpts, timing=timing, has_like=like is not None)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param/--timing") from None
+    for s, gen in gens.items():
+        if isinstance(gen, TrainableGenerator) and not gen.is_fitted and not (like and type(gen).cheap_fit):
             raise click.UsageError(f"{s} needs a fitted model: give --checkpoint {s}=DIR"
-                                   + (", a data parameter or --like REAL" if cls.cheap_fit else ""))
+                                   + (", a data parameter or --like REAL" if type(gen).cheap_fit else ""))
     framed = [s for s in sources if callable(getattr(gens[s], "save_denoising_frames", None))]
     if frames_dir is not None:
         if not framed:
@@ -196,33 +142,15 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     for s, gen in gens.items():
         if isinstance(gen, TrainableGenerator) and not gen.is_fitted:
             click.echo(f"{s}: fitting on {like}", err=True)
-            gen.fit(real)
-
     ends = real.endpoints() if real is not None else None
-    like_logger = None
-    if any(relog_with_like.values()):
-        from deval.generators.logger import ReferenceLogger
-
-        like_logger = ReferenceLogger.fit(real, seed=seed)
-    children = np.random.SeedSequence(seed).spawn(len(sources))
-    parts = []
     with tqdm(total=n * len(sources), unit="mov", desc="generate", disable=quiet or None, leave=False,
               dynamic_ncols=True) as bar:
-        for s, child in zip(sources, children):
-            cond_seed, *chunk_seeds = child.spawn(1 + (n + CHUNK - 1) // CHUNK)
-            cond = conditions(ends, n, per_condition, np.random.default_rng(cond_seed), gens[s])
-            for k, chunk_seed in enumerate(chunk_seeds):
-                lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
-                part_cond = None if cond is None else cond.take(np.arange(lo, hi))
-                part = gens[s].sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed))
-                if relog_with_like[s] and part.press is None:
-                    part = like_logger.relog(part, chunk_seed.spawn(1)[0])
-                if per_condition > 1:
-                    part = part.with_meta(condition=np.arange(lo, hi) // per_condition)
-                parts.append(part)
-                bar.set_postfix_str(s, refresh=False)
-                bar.update(hi - lo)
-    result = Trajectories.concat(parts)
+        def advance(source: str, done: int) -> None:
+            bar.set_postfix_str(source, refresh=False)
+            bar.update(done)
+
+        result = generate_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed, progress=advance,
+                                    source_timings=modes)
     if frames_dir is not None:
         frame_seeds = np.random.SeedSequence(seed).spawn(len(sources) + 1)[-1].spawn(len(framed))
         for s, fseed in zip(framed, frame_seeds):

@@ -10,8 +10,8 @@ Input: ``(N, T, C)`` float arrays with a ``(N, T)`` boolean mask of valid
 steps (padding is ignored: it is zeroed and left out of the pooling).
 Network: three 1-D convolutions (kernel 5; widths 32, 64, 64; the last two
 with stride 2), masked mean and max pooling over time, the log number of
-steps, then a two-layer head. Training: AdamW (lr 2e-3, weight decay 1e-4),
-batches of 256, at most ``epochs`` epochs with early stopping on a 10 % inner
+steps, then a two-layer head. Training: AdamW (lr 3e-3, weight decay 1e-4),
+batches of 512, at most ``epochs`` (8) epochs with early stopping on a 10 % inner
 validation split of the training folds (the epoch with the lowest validation
 loss is kept); seeded per fold, so the same seed gives the same probabilities.
 """
@@ -66,7 +66,7 @@ def _fit_one(x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, seed: int, ep
     n_val = max(1, n // 10)
     val, tr = perm[:n_val], perm[n_val:]
     net = SequenceProbeNet(x.shape[-1])
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
     loss_fn = nn.BCEWithLogitsLoss()
     best_loss, best_state, stale = float("inf"), None, 0
     for _ in range(epochs):
@@ -100,8 +100,8 @@ def cross_fit_sequence_probe(
     splits: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
     seed: int = 0,
-    epochs: int = 12,
-    batch_size: int = 256,
+    epochs: int = 8,
+    batch_size: int = 512,
     n_threads: int | None = 1,
 ) -> np.ndarray:
     """Out-of-fold probabilities of label 1 from the sequence probe.

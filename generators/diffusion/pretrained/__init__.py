@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "available", "checkpoint_path", "model_card"]
+__all__ = ["DEFAULT_MODEL", "available", "checkpoint_path", "model_card", "card"]
 
 #: Name of the default pretrained model.
 DEFAULT_MODEL = "sapimouse-small"
@@ -32,3 +32,11 @@ def available(name: str = DEFAULT_MODEL) -> bool:
 def model_card(name: str = DEFAULT_MODEL) -> str:
     """The model card (Markdown) of the shipped checkpoint ``name``."""
     return (checkpoint_path(name) / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def card(name: str = DEFAULT_MODEL) -> dict:
+    """The measured figures of the model card (``card.json``: data, training, realism on held-out people)."""
+    import json
+
+    f = checkpoint_path(name) / "card.json"
+    return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
