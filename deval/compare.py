@@ -226,8 +226,9 @@ def select_features(df: pd.DataFrame, features: str | Sequence[str]) -> pd.DataF
 def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> PreparedSet:
     """The one pre-processing path for real and fake sets: subsample, canonicalise, featurise.
 
-    Kinematic and spectral features come from the canonical movements; the
-    shape features (:func:`deval.features.shape.shape_features`) from the
+    Kinematic and spectral features come from the canonical movements (times
+    rounded to whole nanoseconds, so that the float noise of how a file stores
+    its times cannot separate two sets); the shape features (:func:`deval.features.shape.shape_features`) from the
     movements as recorded, since the pixel grid is part of what they measure.
     """
     from deval.features import extract_features, speed_psd
@@ -236,6 +237,8 @@ def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> Prepare
     if settings.max_samples is not None:
         traj = traj.subsample(settings.max_samples, seed=settings.seed)
     canon, _ = canonicalize(traj)
+    # times to whole nanoseconds: how a file stores its times (e.g. ms / 1000 in float) must not separate two sets
+    canon = canon.with_points(canon.x, canon.y, np.round(canon.t, 9))
     feats = pd.concat([extract_features(canon), shape_features(traj)], axis=1)
     feats = select_features(feats, settings.features)
     freqs, psd = speed_psd(canon)

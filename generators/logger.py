@@ -25,8 +25,8 @@ would have:
    grid (when the reference records whole pixels); a tick whose position is
    unchanged records nothing (event-driven logging), so slow parts turn into
    longer intervals. The first tick (time 0) and the first tick at or after the
-   movement's end (the click) are always recorded, the latter at the exact end
-   point.
+   movement's end (the click) are always recorded, at the movement's exact
+   start and end points (targets are kept exactly, rounded or not).
 
 The logger is fitted from any reference :class:`~deval.trajectories.Trajectories`
 (``--timing like`` takes the ``--like`` file) and stored as JSON next to a
@@ -214,10 +214,12 @@ class ReferenceLogger:
         px, py = np.interp(qkey, gkey, hx), np.interp(qkey, gkey, hy)
         last = np.zeros(len(mid), dtype=bool)
         last[first + n_ticks - 1] = True
-        end_idx = traj.offsets[1:] - 1
-        px[last], py[last] = traj.x[end_idx], traj.y[end_idx]
         if self.pixel_grid:
             px, py = np.round(px), np.round(py)
+        # the first point and the click are exactly the movement's own start and end
+        px[first], py[first] = traj.x[traj.offsets[:-1]], traj.y[traj.offsets[:-1]]
+        end_idx = traj.offsets[1:] - 1
+        px[last], py[last] = traj.x[end_idx], traj.y[end_idx]
         moved = np.ones(len(mid), dtype=bool)
         moved[1:] = (px[1:] != px[:-1]) | (py[1:] != py[:-1])
         moved[first] = True

@@ -19,8 +19,8 @@ def test_synthetic_humans_are_labelled_and_differ_by_person():
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    settings = DemoSettings(n_people=6, movements_per_person=40, n_per_source=80, diffusion_steps=10, gan_steps=10,
-                            keyframe_steps=10, max_compare=200, views=("raw",))
+    settings = DemoSettings(synthetic_reference=True, n_people=6, movements_per_person=40, n_per_source=80,
+                            diffusion_steps=10, gan_steps=10, keyframe_steps=10, max_compare=200, views=("raw",))
     index = run_demo(tmp_path / "demo", None, settings)
     html = index.read_text()
     assert "SYNTHETIC" in html and "compare/report.html" in html and "evaluate/report.html" in html
@@ -30,6 +30,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert {"diffusion", "gan", "spline", "pid", "noise", "sigma-lognormal"} <= set(summary["sources"])
     assert summary["skipped_sources"] == {} and summary["trained"] == ["diffusion", "gan", "keyframe-diffusion"]
     assert "gan/ (checkpoint)" in html
+    assert "deval generate-negatives -s spline" in html and summary["commands"]["spline"].startswith("deval")
+    assert summary["headline"]["source"] == "diffusion" and 0.4 <= summary["headline"]["c2st_acc"] <= 1.0
     # no overwrite without --force
     r = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
     assert r.exit_code != 0 and "--force" in r.output

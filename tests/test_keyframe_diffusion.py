@@ -304,7 +304,7 @@ def test_registry_samples_end_on_targets_and_reproduce(trained, data_file):
 
     assert "keyframe-diffusion" in available()
     out, _ = trained
-    gen = get("keyframe-diffusion").load(out)
+    gen = get("keyframe-diffusion").load(out, timing="own")  # the network's own point counts and times
     real = load_trajectories(data_file)
     ep = real.endpoints().resample(60, seed=1)
     cond = Endpoints(ep.start, ep.end, None, np.r_[np.full(30, 40), np.full(30, 9)])  # 40 > max_len + 1: re-cut

@@ -362,7 +362,7 @@ def _kinematic_arrays(
     # ---------------------------------------------------------------- steps
     dx = _steps(x, last)
     dy = _steps(y, last)
-    dt = np.round(_steps(t, last), 9)  # float noise of stored times (ms / 1000) is not a feature
+    dt = _steps(t, last)
     np.maximum(dt, 0.0, out=dt)  # negative time steps count as 0; dummy steps are 0 already
     ds = np.sqrt(dx * dx + dy * dy)
     timed = dt > 0  # steps with a defined rate (never a dummy step)

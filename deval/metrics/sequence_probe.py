@@ -138,6 +138,9 @@ def cross_fit_sequence_probe(
     proba = np.full(len(y), np.nan)
     previous = torch.get_num_threads()
     with contextlib.ExitStack() as stack:
+        # callers may run under no_grad / inference_mode (e.g. an evaluation hook inside a training loop)
+        stack.enter_context(torch.inference_mode(False))
+        stack.enter_context(torch.enable_grad())
         if n_threads is not None:
             torch.set_num_threads(int(n_threads))
             stack.callback(torch.set_num_threads, previous)

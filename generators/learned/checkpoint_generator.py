@@ -188,12 +188,13 @@ class CheckpointGenerator(TrainableGenerator):
         return self
 
     def save(self, directory: str | os.PathLike, force: bool = False) -> None:
-        """Write the loaded checkpoint to ``directory`` (model.pt, config.json, normalizer.json, encoder.json)."""
+        """Write the loaded checkpoint to ``directory`` (model.pt, config.json, normalizer.json, encoder.json and
+        logger.json when it has one)."""
         net, encoder, cfg = self._require()
         d = Path(directory)
         if d.exists() and (d.is_file() or any(d.iterdir())) and not force:
             raise OutputExistsError(d)
-        self.checkpoint_format.save(d, net.state_dict(), cfg, encoder)
+        self.checkpoint_format.save(d, net.state_dict(), cfg, encoder, logger=self.logger)
 
     @classmethod
     def load(cls, directory: str | os.PathLike, **params: Any) -> "CheckpointGenerator":
