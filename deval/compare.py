@@ -83,6 +83,9 @@ class CompareSettings:
         stacked probe; off, the headline is the feature probe alone.
     aspects : bool
         Run the per-aspect probes (timing, geometry, speed profile, ...).
+    view : {"raw", "60hz"}
+        ``"60hz"`` resamples every set at 60 Hz (10 % seeded jitter) before
+        anything else, so that realism is judged apart from the logger.
     """
 
     seed: int = 0
@@ -99,11 +102,14 @@ class CompareSettings:
     meter_max_samples: int = 5000
     sequence_probe: bool = True
     aspects: bool = True
+    view: str = "raw"
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in ALL_METRICS]
         if unknown:
             raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(ALL_METRICS)}")
+        if self.view not in ("raw", "60hz"):
+            raise ConfigError(f"view must be 'raw' or '60hz', got {self.view!r}")
         if self.max_samples is not None and self.max_samples < 10:
             raise ConfigError(f"max_samples must be >= 10, got {self.max_samples}")
 
@@ -236,6 +242,10 @@ def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> Prepare
 
     if settings.max_samples is not None:
         traj = traj.subsample(settings.max_samples, seed=settings.seed)
+    if settings.view == "60hz":
+        from deval.canonical import resample
+
+        traj = resample(traj, rate_hz=60.0, jitter=0.1, seed=settings.seed)
     canon, _ = canonicalize(traj)
     # times to whole nanoseconds: how a file stores its times (e.g. ms / 1000 in float) must not separate two sets
     canon = canon.with_points(canon.x, canon.y, np.round(canon.t, 9))

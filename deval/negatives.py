@@ -49,7 +49,8 @@ def route_params(params: Mapping[str, Any], sources: Sequence[str], classes: Map
         if "." in key:
             src, name = key.split(".", 1)
             if src not in routed:
-                raise ConfigError(f"{key!r}: {src!r} is not one of the sources ({', '.join(sources)})")
+                raise ConfigError(f"{key!r}: {src!r} is not one of the --source values "
+                                  f"({', '.join(sources)})")
             routed[src][name] = value
             continue
         targets = [s for s in sources if any(p.name == key for p in classes[s].param_specs)]

@@ -108,3 +108,24 @@ def test_generation_group_reads_goal_accuracy_and_diversity_from_metadata():
     scalars, details = generation_comparison(twins)
     assert scalars["diversity_rel"] == pytest.approx(0.0, abs=1e-9) and details["diversity"]["n_groups"] == 20
     assert generation_comparison(traj) == ({}, {})  # nothing recorded: nothing reported
+
+
+def test_60hz_view_hides_the_logger_and_small_sets_get_no_verdict(tmp_path):
+    """Continuous re-timing is caught by its timing in the raw view; the 60 Hz view resamples it away.
+    Sets too small to judge get a clear verdict (or a one-line error), never a bare number or a traceback."""
+    from deval.calibration import continuous_timing
+    from deval.data import load_sample
+
+    real = load_sample()
+    a, b = real[:400], continuous_timing(real[400:800], 0)
+    fast = dict(seed=0, metrics=("c2st",), baselines=False, aspects=True)
+    raw = compare_sets(a, {"b": b}, CompareSettings(**fast)).rows[0].metrics
+    hz = compare_sets(a, {"b": b}, CompareSettings(view="60hz", **fast)).rows[0].metrics
+    assert raw["c2st_aspect_timing"] > 0.9 and hz["c2st_aspect_timing"] < 0.7, (raw, hz)
+    small = compare_sets(a, {"b": b[:40]}, CompareSettings(**fast))
+    assert small.verdicts()[0]["passed"] is None and "too few movements to judge" in small.verdicts()[0]["text"]
+    a.save(tmp_path / "a.npz")
+    b[:6].save(tmp_path / "six.npz")
+    r = CliRunner().invoke(cli, ["compare", str(tmp_path / "a.npz"), str(tmp_path / "six.npz"), "--out",
+                                 str(tmp_path / "rep"), "-q"])
+    assert r.exit_code != 0 and "too few movements to judge" in r.output and "Traceback" not in r.output

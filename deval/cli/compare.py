@@ -21,7 +21,7 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @out_dir_option("Report directory (report.html, metrics.csv, metrics.json, feature_distances.csv).")
 @seed_option
 @click.option("--features", default="all", show_default=True,
-              help="Feature set: all, kinematic, spectral, or comma-separated column names.")
+              help="Feature set: all, kinematic, spectral, shape, or comma-separated column names.")
 @click.option("--metrics", default=",".join(ALL_METRICS), show_default=True,
               help="Comma-separated metrics to compute.")
 @click.option("--max-samples", type=click.IntRange(min=10), default=None,
@@ -32,6 +32,11 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @click.option("--group-by-user", is_flag=True, help="Keep each person's movements in one C2ST fold.")
 @click.option("--permutations", type=click.IntRange(min=0), default=200, show_default=True,
               help="Permutations of the MMD test.")
+@click.option("--view", type=click.Choice(["raw", "60hz"]), default="raw", show_default=True,
+              help="raw: the movements as recorded; 60hz: every set resampled at 60 Hz with seeded jitter first, "
+                   "so the report shows realism apart from the logger (as evaluate's 60hz view).")
+@click.option("--sequence-probe/--no-sequence-probe", default=True, show_default=True,
+              help="Run the meter's sequence-level probe (a small 1-D CNN on the steps) and the stacked probe.")
 @click.option("--no-baselines", is_flag=True, help="Skip the real-vs-real reference C2STs.")
 @click.option("--by-style", is_flag=True, help="Split each FAKE file by its style column: one row per style.")
 @click.option("--format", "fmt", default=None, help="Input format for every file (default: detect).")
@@ -41,7 +46,7 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @quiet_option
 @force_option
 def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, folds, group_by_user,
-            permutations, no_baselines, by_style, fmt, animations, quiet, force):
+            permutations, view, sequence_probe, no_baselines, by_style, fmt, animations, quiet, force):
     """Judge how close FAKE movement sets are to REAL ones.
 
     Every set goes through the same canonicalisation and feature extraction;
@@ -69,11 +74,11 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
         while caption in captions:
             caption += "'"
         captions[caption] = path
-    feats = features if features in ("all", "kinematic", "spectral") else _csv_list(features)
+    feats = features if features in ("all", "kinematic", "spectral", "shape") else _csv_list(features)
     settings = CompareSettings(
         seed=seed, max_samples=max_samples, features=feats, metrics=_csv_list(metrics),
         c2st_classifier=classifier, c2st_folds=folds, group_by_user=group_by_user,
-        mmd_permutations=permutations, baselines=not no_baselines,
+        mmd_permutations=permutations, baselines=not no_baselines, view=view, sequence_probe=sequence_probe,
     )
     real_traj = load_trajectories(real, fmt)
     fake_trajs = {}
@@ -94,5 +99,5 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     for v in result.verdicts():
         click.echo(f"{v['name']}: {v['text']}")
     for b in result.baselines:
-        click.echo(f"  reference {b['name']}: C2ST {b['c2st_acc']:.3f}")
+        click.echo(f"  reference {b['name']}: C2ST {b['c2st_acc']:.3f} [{b['c2st_ci_low']:.3f}, {b['c2st_ci_high']:.3f}]")
     click.echo(f"report: {html}")

@@ -120,7 +120,7 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     try:
         gens, modes = build_generators(sources, kv, ckpts, timing=timing, has_like=like is not None)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--param/--timing") from None
+        raise click.BadParameter(str(exc), param_hint="--timing" if "timing" in str(exc) else "--param") from None
     for s, gen in gens.items():
         if isinstance(gen, TrainableGenerator) and not gen.is_fitted and not (like and type(gen).cheap_fit):
             raise click.UsageError(f"{s} needs a fitted model: give --checkpoint {s}=DIR"
