@@ -18,7 +18,7 @@ import numpy as np
 
 from deval import load_trajectories
 from deval.calibration import KNOWN_DIFFERENCES
-from deval.compare import CompareSettings, aspect_key, compare_pair, prepare
+from deval.compare import CompareSettings, compare_pair, prepare
 
 
 def main() -> None:
@@ -43,7 +43,7 @@ def main() -> None:
     for name, fn in KNOWN_DIFFERENCES.items():
         if not wanted or name in wanted:
             cases[name] = (a, fn(b, args.seed))
-    print(f"| case | headline | features | sequence | stack | strongest aspect | s |")
+    print("| case | headline | features | sequence | stack | strongest aspect | s |")
     print("|---|---|---|---|---|---|---|")
     for name, (ref, other) in cases.items():
         t0 = time.perf_counter()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help="sampling seed")
+    ap.add_argument("--json-out", default=None, help="write the first run's figures (first --timing) as JSON "
+                                                     "(the model card's held_out section)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     timings = args.timing or ["model"]
@@ -90,6 +93,7 @@ def main() -> None:
     print("|" + "---|" * 14)
     like_logger = ReferenceLogger.fit(cond_set, seed=0)
     per_timing: dict[str, list[dict]] = {t: [] for t in timings}
+    first: dict = {}
     for run in args.run:
         rdir = Path(run)
         sfile = rdir / "split.json"
@@ -106,6 +110,17 @@ def main() -> None:
             f = fake if timing == "own" else (gen.logger if timing == "model" else like_logger).relog(fake, args.seed)
             row, gaps = measure(real_p, f, settings)
             per_timing[timing].append(row)
+            if not first:
+                first = {"n_users": len(split["val_users"]), "users": split["val_users"], "n_per_side": args.n,
+                         "run": str(run), "timing": timing, "c2st": round(row["c2st_acc"], 3),
+                         "c2st_ci": [round(row["c2st_ci_low"], 3), round(row["c2st_ci_high"], 3)],
+                         "probes": {k: round(row[f"c2st_{k}_acc"], 3) for k in ("features", "sequence", "stack")},
+                         "aspects": {k[len("c2st_aspect_"):]: round(v, 3) for k, v in row.items()
+                                     if k.startswith("c2st_aspect_")},
+                         "knn_precision": round(row["knn_precision"], 3), "knn_recall": round(row["knn_recall"], 3),
+                         "coverage": round(row["coverage"], 3), "human_vs_human": round(hh["c2st_acc"], 3),
+                         "largest_gaps": gaps, "samples_per_s": round(rate), "threads": args.threads,
+                         "command": "python benchmarks/bench_realism.py " + " ".join(sys.argv[1:])}
             aspects = {k[len("c2st_aspect_"):]: v for k, v in row.items() if k.startswith("c2st_aspect_")}
             top = max(aspects, key=aspects.get)
             print(f"| {run} | {timing} | " + " | ".join(f"{row[k]:.3f}" for k in KEYS)
@@ -116,6 +131,8 @@ def main() -> None:
             stats = [f"{np.mean([r[k] for r in rows]):.3f} +- {np.std([r[k] for r in rows], ddof=1):.3f}"
                      for k in KEYS]
             print(f"| mean +- sd of {len(rows)} runs | {timing} | " + " | ".join(stats) + " | | | | | |")
+    if args.json_out and first:
+        Path(args.json_out).write_text(json.dumps(first, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,20 +1,49 @@
-"""Atomic, no-clobber file writes.
+"""Atomic, no-clobber file writes, and standard JSON.
 
 Everything deval writes goes through :func:`atomic_write`: the content is
 written to a temporary file in the destination directory and renamed over
 the target, so a crash never leaves a half-written file, and an existing
-file is only replaced when ``force`` is true.
+file is only replaced when ``force`` is true. JSON goes through
+:func:`json_text`: standard JSON only (NaN and infinities as ``null``), so
+strict parsers (browsers, ``jq``) read every file deval writes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from deval.errors import OutputExistsError
+
+
+def json_ready(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays as Python values, paths as strings and NaN/inf as None."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """``obj`` as standard JSON text (see :func:`json_ready`; ``allow_nan=False`` guards the result)."""
+    return json.dumps(json_ready(obj), indent=indent, allow_nan=False, default=str)
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:

@@ -166,3 +166,29 @@ def test_module_level_api_and_missing_checkpoint(trained, monkeypatch):
     D.set_default_checkpoint(None)
     with pytest.raises(CheckpointError, match="train-generator"):
         registry.get("diffusion")().sample(3, seed=0)
+
+
+def test_crafted_checkpoint_runs_no_code_and_the_error_gives_no_unsafe_hint(trained, tmp_path):
+    """A model.pt whose pickle would write a marker file when unpickled: refused, marker absent, no weights_only hint."""
+    import pickle
+    import shutil
+
+    out, _ = trained
+    bad = tmp_path / "bad"
+    shutil.copytree(out / "best", bad)
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    with open(bad / "model.pt", "wb") as f:
+        pickle.dump({"w": Evil()}, f)
+    with pytest.raises(CheckpointError) as err:
+        registry.get("diffusion").load(bad)
+    assert not marker.exists()
+    assert "weights_only=False" not in str(err.value) and "refusing" in str(err.value)
+    res = CliRunner().invoke(cli, ["generate-negatives", "-s", "diffusion", "--checkpoint", str(bad), "--n", "3",
+                                   "-o", str(tmp_path / "x.npz")])
+    assert res.exit_code != 0 and "Traceback" not in res.output and not marker.exists()
+    assert "weights_only=False" not in res.output

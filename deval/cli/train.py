@@ -16,9 +16,10 @@ provide ``run_defaults(preset_name, config_file, overrides) -> {"out", "device"}
 
 from __future__ import annotations
 
-import json
 
 import click
+
+from deval.atomic import json_text
 
 from deval.cli.options import force_option, out_dir_option, parse_key_values, quiet_option, seed_option
 from deval.errors import ConfigError
@@ -81,7 +82,7 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
     summary = cls.train_run(traj, out, preset_name=preset_name, config_file=config_file, overrides=kv, epochs=epochs,
                             steps=steps, device=device, resume=resume, val_split=val_split, seed=seed, force=force,
                             progress=not quiet)
-    click.echo(json.dumps(summary, indent=2, default=float))
+    click.echo(json_text(summary, indent=2))
 
 
 def _is_trainable(registry, name: str) -> bool:

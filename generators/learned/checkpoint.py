@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from deval.atomic import write_bytes, write_text
+from deval.atomic import json_text, write_bytes, write_text
 from deval.canonical import Normalizer
 from deval.errors import CheckpointError, ConfigError, DataError
 from deval.generators.diffusion.representation import MovementEncoder
@@ -63,6 +63,8 @@ def load_tensor_dict(path: str | os.PathLike, map_location="cpu") -> dict:
         state = torch.load(p, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in str(exc) or "Weights only" in str(exc):  # torch's hint to unpickle: never do that
+            first = "it holds pickled objects; deval loads tensors only and never runs code from a checkpoint"
         raise CheckpointError(f"{p}: not a plain tensor state dict, refusing to load it ({first})") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{p}: expected a state dict, found {type(state).__name__}")
@@ -116,10 +118,10 @@ class CheckpointFormat:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         save_tensor_dict(d / "model.pt", {k: v.detach().cpu() for k, v in state_dict.items()})
-        write_text(d / "config.json", json.dumps(config.to_dict(), indent=2), force=True)
+        write_text(d / "config.json", json_text(config.to_dict(), indent=2), force=True)
         self.write_encoder(d, encoder, extra)
         if logger is not None:
-            write_text(d / "logger.json", json.dumps(logger.to_dict()), force=True)
+            write_text(d / "logger.json", json_text(logger.to_dict()), force=True)
         return d
 
     def read_logger(self, path: str | os.PathLike) -> Any:
@@ -140,7 +142,7 @@ class CheckpointFormat:
         enc = encoder.to_dict()
         if extra:
             enc["extra"] = extra
-        write_text(directory / "encoder.json", json.dumps(enc), force=True)
+        write_text(directory / "encoder.json", json_text(enc), force=True)
 
     def read_encoder(self, directory: Path) -> Any:
         """The fitted encoder of a checkpoint directory (raises ``DataError``/``OSError``/``JSONDecodeError``)."""
