@@ -54,6 +54,15 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     return p
 
 
+def check_not_an_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike | None]) -> None:
+    """Refuse (even with ``--force``) an output path that resolves to one of a command's input files."""
+    ins = {Path(p).resolve() for p in inputs if p is not None}
+    for out in outputs:
+        if Path(out).resolve() in ins:
+            raise OutputExistsError(Path(out), "it is one of this command's inputs; write the output elsewhere "
+                                               "(inputs are never overwritten, even with --force)")
+
+
 def check_files_writable(out_dir: str | os.PathLike, names: Iterable[str], force: bool = False) -> Path:
     """Return ``out_dir`` as a :class:`Path`, raising if any of the files ``names`` exists there and not ``force``.
 

@@ -40,9 +40,9 @@ class ConfigError(DevalError, ValueError):
 class OutputExistsError(DevalError, FileExistsError):
     """An output already exists and ``force`` was not given."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, why: str = "already exists (use --force to overwrite)"):
         self.path = os.fspath(path)
-        super().__init__(f"{self.path}: already exists (use --force to overwrite)")
+        super().__init__(f"{self.path}: {why}")
 
 
 class CheckpointError(DevalError):

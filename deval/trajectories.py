@@ -414,6 +414,33 @@ class Trajectories:
         mask[seg, within[keep]] = True
         return out, mask
 
+    # ------------------------------------------------------------ repeated timestamps
+    def drop_repeated_times(self) -> tuple["Trajectories", np.ndarray]:
+        """Drop samples whose timestamp does not advance (as a logger that keeps the first sample of a tick).
+
+        A sample with the same time as the sample before it in its movement is
+        dropped; time running backwards is left for :meth:`validate` to report.
+        Returns the new set, with the metadata column ``repeated_time_share``
+        (dropped samples / the movement's steps) when anything was dropped (the
+        set itself otherwise), and the number dropped per movement (N,).
+        """
+        n = len(self)
+        seg = self.segment_ids
+        same = np.zeros(self.n_points, dtype=bool)
+        if self.n_points > 1:
+            same[1:] = (seg[1:] == seg[:-1]) & (np.diff(self.t) == 0)
+        dropped = np.bincount(seg[same], minlength=n).astype(np.int64)
+        steps = np.maximum(self.lengths - 1, 1)
+        if not same.any():
+            return self, dropped
+        keep = ~same
+        counts = np.bincount(seg[keep], minlength=n)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        meta = self.meta.copy()
+        meta["repeated_time_share"] = dropped / steps
+        press = None if self.press is None else self.press[keep]
+        return Trajectories(self.x[keep], self.y[keep], self.t[keep], offsets, press, meta, self.attrs), dropped
+
     # ------------------------------------------------------------ validation
     def validate(self, source: str | os.PathLike | None = None, min_points: int = 2) -> "Trajectories":
         """Check values; raise :class:`DataError` naming ``source`` on the first problem.

@@ -135,7 +135,7 @@ BROKEN = {
     "npz bad offsets": ("b.npz", lambda p, d: np.savez(
         p, x=np.zeros(3), y=np.zeros(3), t=np.arange(3.0), offsets=np.array([0, 5])), []),
     "npz not increasing time": ("n.npz", lambda p, d: np.savez(
-        p, x=np.zeros(3), y=np.zeros(3), t=np.array([0, 0.1, 0.1]), offsets=np.array([0, 3])), []),
+        p, x=np.zeros(3), y=np.zeros(3), t=np.array([0, 0.1, 0.05]), offsets=np.array([0, 3])), []),
     "pickled npy": ("o.npy", lambda p, d: np.save(p, np.array([[1], [1, 2]], dtype=object), allow_pickle=True), []),
     "corrupt npy": ("c.npy", lambda p, d: _write(p, b"\x93NUMPY\x01\x00garbage"), []),
     "npy 1-D": ("v.npy", lambda p, d: np.save(p, np.zeros(12)), []),

@@ -548,3 +548,24 @@ def test_error_messages_are_one_line_and_name_the_file(tmp_path):
     with pytest.raises(DataError) as info:
         load_trajectories(path)
     assert re.fullmatch(re.escape(str(path)) + r": [^\n]+", str(info.value))
+
+
+def test_repeated_timestamps_are_dropped_by_default_or_refused(tmp_path, caplog):
+    """1 ms loggers and browsers repeat timestamps: keep the first sample of each, say how many, record the share."""
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+
+    f = tmp_path / "rep.csv"
+    f.write_text("traj_id,t,x,y\n1,0,0,0\n1,0.01,1,1\n1,0.01,2,2\n1,0.02,3,3\n2,0,5,5\n2,0.01,6,6\n2,0.02,7,7\n")
+    with caplog.at_level("WARNING"):
+        tr = load_trajectories(f)
+    assert list(tr.lengths) == [3, 3] and list(tr.x[:3]) == [0, 1, 3]
+    assert tr.meta["repeated_time_share"].tolist() == pytest.approx([1 / 3, 0.0])
+    assert "dropped 1 samples" in caplog.text and str(f) in caplog.text
+    with pytest.raises(DataError, match="not strictly increasing in movement 0"):
+        load_trajectories(f, on_repeated_time="error")
+    r = CliRunner().invoke(cli, ["--on-repeated-time", "error", "convert", str(f), "--out", str(tmp_path / "o.npz")])
+    assert r.exit_code != 0 and "not strictly increasing" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["convert", str(f), "--out", str(tmp_path / "o.npz")])
+    assert r.exit_code == 0, r.output

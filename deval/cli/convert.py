@@ -71,7 +71,7 @@ def convert(
       deval convert dataset/ --out actions.npz --seq-len 64 --screen 1920x1080
       deval convert neg.npz --out neg_actions.npy --screen 1920x1080 [--points 64]
     """
-    from deval.atomic import check_writable
+    from deval.atomic import check_not_an_input, check_writable
     from deval.canonical import resample
     from deval.io import load_trajectories, save_actions, save_trajectories
     from deval.io.actions import find_action_files, parse_screen, sidecar_path
@@ -86,6 +86,7 @@ def convert(
     if suffix == ".npy" and screen_wh is None:
         raise click.BadParameter("a flat actions .npy holds normalised coordinates: give --screen WxH "
                                  "(e.g. 1920x1080)", param_hint="--screen")
+    check_not_an_input([out_path], [input_path])
     check_writable(out_path, force)  # fail before the (possibly long) read
     if suffix == ".npy":
         check_writable(sidecar_path(out_path), force)

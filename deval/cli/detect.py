@@ -190,10 +190,11 @@ def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
     import pandas as pd
     from scipy.special import expit
 
-    from deval.atomic import check_writable, write_text
+    from deval.atomic import check_not_an_input, check_writable, write_text
     from deval.detectors import load_detector
     from deval.io import load_trajectories
 
+    check_not_an_input([out], [input_path])
     check_writable(out, force)
     det = load_detector(detector_dir, device=device)
     traj = load_trajectories(input_path, fmt)

@@ -95,13 +95,14 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     """
     from tqdm.auto import tqdm
 
-    from deval.atomic import check_writable
+    from deval.atomic import check_not_an_input, check_writable
     from deval.generators import TrainableGenerator, get
     from deval.io import load_trajectories, save_trajectories
     from deval.negatives import build_generators, generate_negatives
     from deval.trajectories import Trajectories
 
     sources = list(dict.fromkeys(sources))  # keep order, drop repeats
+    check_not_an_input([out], [like])
     check_writable(out, force)
     if Path(out).suffix.lower() != ".npz":
         raise click.BadParameter(f"{out}: the output is a native .npz file; use a .npz name", param_hint="--out")

@@ -57,10 +57,17 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="deval")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option("--on-repeated-time", type=click.Choice(["drop", "error"]), default="drop", show_default=True,
+              help="Samples whose timestamp repeats the one before (coalesced events, 1 ms loggers): drop them "
+                   "with a one-line warning (their share goes to the metadata column repeated_time_share), or "
+                   "refuse the file.")
+def cli(verbose: int, on_repeated_time: str) -> None:
     """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
+    from deval.io import set_repeated_time_policy
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    set_repeated_time_policy(on_repeated_time)
 
 
 def main() -> None:

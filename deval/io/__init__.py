@@ -23,14 +23,19 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from deval.errors import DataError
 from deval.io.actions import load_action_splits, save_actions
 from deval.io.npz import load_npz, save_npz
 from deval.trajectories import Trajectories
+
+log = logging.getLogger(__name__)
 
 # format name -> (module, loader function name)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -48,11 +53,26 @@ def _loader(fmt: str) -> Callable[..., Trajectories]:
     return getattr(importlib.import_module(module), func)
 
 
+
 def detect_format(path: str | os.PathLike) -> str:
     """Guess a file's format from its extension (and, for ``.npy``/``.csv``, its content)."""
     from deval.io.detect import detect_format as _detect
 
     return _detect(path)
+
+
+#: What :func:`load_trajectories` does with samples whose timestamp does not advance: ``"drop"`` them (with a
+#: one-line warning) or raise an ``"error"``. ``deval --on-repeated-time`` sets it for a command.
+REPEATED_TIME_POLICIES = ("drop", "error")
+repeated_time_policy = "drop"
+
+
+def set_repeated_time_policy(policy: str) -> None:
+    """Set the default of ``load_trajectories(on_repeated_time=...)`` for this process."""
+    global repeated_time_policy
+    if policy not in REPEATED_TIME_POLICIES:
+        raise DataError(None, f"on_repeated_time must be one of {', '.join(REPEATED_TIME_POLICIES)}, got {policy!r}")
+    repeated_time_policy = policy
 
 
 def load_trajectories(
@@ -61,6 +81,7 @@ def load_trajectories(
     *,
     validate: bool = True,
     min_valid_points: int = 2,
+    on_repeated_time: str | None = None,
     **options: Any,
 ) -> Trajectories:
     """Read a trajectory file of any supported format.
@@ -74,6 +95,12 @@ def load_trajectories(
     validate : bool
         Run :meth:`Trajectories.validate` (finite values, strictly increasing
         time, at least ``min_valid_points`` points per movement).
+    on_repeated_time : {"drop", "error"}, optional
+        Samples whose timestamp does not advance (browsers and 1 ms loggers
+        coalesce events): ``"drop"`` keeps the first sample of each timestamp,
+        logs one warning with the count and records the share per movement in
+        the metadata column ``repeated_time_share``; ``"error"`` refuses the
+        file. Default: :data:`repeated_time_policy` (``"drop"``).
     **options
         Passed to the format's loader (e.g. ``seq_len`` for ``actions``).
 
@@ -94,6 +121,15 @@ def load_trajectories(
     except TypeError as exc:
         raise DataError(p, f"bad option for format {fmt!r}: {exc}") from None
     traj = loader(p, **options)
+    policy = on_repeated_time or repeated_time_policy
+    if policy not in REPEATED_TIME_POLICIES:
+        raise DataError(p, f"on_repeated_time must be one of {', '.join(REPEATED_TIME_POLICIES)}, got {policy!r}")
+    if policy == "drop" and len(traj):
+        traj, dropped = traj.drop_repeated_times()
+        if dropped.any():
+            log.warning("%s: dropped %d samples whose timestamp repeats the one before (%d of %d movements; "
+                        "--on-repeated-time error refuses such files)", p, int(dropped.sum()),
+                        int(np.count_nonzero(dropped)), len(traj))
     if validate:
         traj.validate(p, min_points=min_valid_points)
     return traj
