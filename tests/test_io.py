@@ -497,7 +497,7 @@ def test_detect_format(tmp_path):
         ("bad.json", "[[[0, 0], [1, 1]]", {}, "invalid JSON at line 1"),
         ("mixed.json", "[[[0, 0], [1, 1, 2]]]", {}, "points have different sizes"),
         ("null.json", "[[[0, 0], [null, 1]]]", {}, "non-finite or null value in movement 0"),
-        ("obj.json", '{"data": []}', {}, "must have a 'movements' list"),
+        ("obj.json", '{"data": []}', {}, "must be one movement"),
         ("shape.json", "[[[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]]]", {}, r"points must be \[x, y\]"),
     ],
 )
@@ -569,3 +569,61 @@ def test_repeated_timestamps_are_dropped_by_default_or_refused(tmp_path, caplog)
     assert r.exit_code != 0 and "not strictly increasing" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(cli, ["convert", str(f), "--out", str(tmp_path / "o.npz")])
     assert r.exit_code == 0, r.output
+
+
+def test_json_layouts_that_loggers_write(tmp_path):
+    """One movement per file (t in ms), a folder of such files, and a dict of sessions keyed by id."""
+    mv = {"x": [0, 3, 9, 20], "y": [0, 1, 2, 2], "t": [1000, 1016, 1033, 1050]}
+    (tmp_path / "one.json").write_text(json.dumps(mv))
+    one = load_trajectories(tmp_path / "one.json", time_unit="ms")
+    assert len(one) == 1 and np.allclose(one.t, [0, 0.016, 0.033, 0.05])
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for k in range(3):
+        (folder / f"rec{k}.json").write_text(json.dumps({**mv, "x": [v + k for v in mv["x"]]}))
+    many = load_trajectories(folder, time_unit="ms")
+    assert len(many) == 3 and list(many.meta["session"]) == ["rec0", "rec1", "rec2"]
+    sessions = {"s1": [mv, mv], "s2": mv}
+    (tmp_path / "sessions.json").write_text(json.dumps(sessions))
+    ses = load_trajectories(tmp_path / "sessions.json", time_unit="ms")
+    assert len(ses) == 3 and list(ses.meta["session"]) == ["s1", "s1", "s2"]
+    deep = "[" * 100000 + "]" * 100000
+    (tmp_path / "deep.json").write_text(deep)
+    with pytest.raises(DataError, match="deep.json"):
+        load_trajectories(tmp_path / "deep.json")
+    (tmp_path / "odd.json").write_text(json.dumps({"a": 1}))
+    with pytest.raises(DataError, match="one movement"):
+        load_trajectories(tmp_path / "odd.json")
+
+
+def test_unit_traps_warn_or_fail_with_the_numbers(tmp_path, caplog):
+    """Normalised coordinates, milliseconds read as seconds and absurd values: warnings with numbers, errors."""
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+    from deval.data import load_sample
+
+    real = load_sample()[:50]
+    scaled = real.with_points(real.x / 1920, real.y / 1080)
+    scaled.save(tmp_path / "scaled.npz")
+    ms = real.with_points(real.x, real.y, real.t * 1000)
+    ms.save(tmp_path / "ms.npz")
+    with caplog.at_level("WARNING"):
+        load_trajectories(tmp_path / "scaled.npz")
+        load_trajectories(tmp_path / "ms.npz")
+    assert "look normalised" in caplog.text and "milliseconds" in caplog.text and "scaled.npz" in caplog.text
+    r = CliRunner().invoke(cli, ["--strict", "convert", str(tmp_path / "ms.npz"), "--out", str(tmp_path / "o.npz")])
+    assert r.exit_code != 0 and "milliseconds" in r.output and "Traceback" not in r.output
+    real.with_points(real.x * 1e12, real.y).save(tmp_path / "huge.npz")
+    real.with_points(real.x, real.y, real.t * 1e9).save(tmp_path / "ns.npz")
+    for name, words in (("huge.npz", "beyond any screen"), ("ns.npz", "not in seconds")):
+        with pytest.raises(DataError, match=words):
+            load_trajectories(tmp_path / name)
+        r = CliRunner().invoke(cli, ["compare", str(tmp_path / name), str(tmp_path / "ms.npz"), "--out",
+                                     str(tmp_path / "rep")])
+        assert r.exit_code != 0 and words in r.output and "Traceback" not in r.output
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        load_trajectories(tmp_path / "../" / tmp_path.name / "scaled.npz")
+        load_sample()
+    assert caplog.text.count("look normalised") == 1  # real pixels and seconds: no warning

@@ -61,13 +61,16 @@ class LazyGroup(click.Group):
               help="Samples whose timestamp repeats the one before (coalesced events, 1 ms loggers): drop them "
                    "with a one-line warning (their share goes to the metadata column repeated_time_share), or "
                    "refuse the file.")
-def cli(verbose: int, on_repeated_time: str) -> None:
+@click.option("--strict", is_flag=True,
+              help="Unit warnings on loading (normalised coordinates, milliseconds read as seconds) become errors.")
+def cli(verbose: int, on_repeated_time: str, strict: bool) -> None:
     """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
-    from deval.io import set_repeated_time_policy
+    from deval.io import set_repeated_time_policy, set_strict_units
 
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     set_repeated_time_policy(on_repeated_time)
+    set_strict_units(strict)
 
 
 def main() -> None:

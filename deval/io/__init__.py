@@ -65,6 +65,14 @@ def detect_format(path: str | os.PathLike) -> str:
 #: one-line warning) or raise an ``"error"``. ``deval --on-repeated-time`` sets it for a command.
 REPEATED_TIME_POLICIES = ("drop", "error")
 repeated_time_policy = "drop"
+#: Unit plausibility findings (:mod:`deval.io.plausibility`) are errors instead of warnings (``deval --strict``).
+strict_units = False
+
+
+def set_strict_units(strict: bool) -> None:
+    """Make :func:`load_trajectories`'s unit plausibility warnings errors (or warnings again) for this process."""
+    global strict_units
+    strict_units = bool(strict)
 
 
 def set_repeated_time_policy(policy: str) -> None:
@@ -101,6 +109,10 @@ def load_trajectories(
         logs one warning with the count and records the share per movement in
         the metadata column ``repeated_time_share``; ``"error"`` refuses the
         file. Default: :data:`repeated_time_policy` (``"drop"``).
+
+    With ``validate``, units are checked too (:mod:`deval.io.plausibility`):
+    impossible values are errors, implausible units one-line warnings (errors
+    after :func:`set_strict_units`).
     **options
         Passed to the format's loader (e.g. ``seq_len`` for ``actions``).
 
@@ -132,6 +144,10 @@ def load_trajectories(
                         int(np.count_nonzero(dropped)), len(traj))
     if validate:
         traj.validate(p, min_points=min_valid_points)
+        if fmt != "actions":  # action sequences are screen fractions by design; their loader says so itself
+            from deval.io.plausibility import check_plausible
+
+            check_plausible(traj, p, strict=strict_units)
     return traj
 
 

@@ -21,7 +21,8 @@ def detect_format(path: str | os.PathLike) -> str:
     """Return the name of the format of ``path`` (a key of :data:`deval.io.FORMATS`).
 
     ``.npz`` -> ``npz``; ``.npy`` -> ``padded`` (3-D) or ``actions`` (2-D);
-    a folder holding ``*_actions.npy`` files (at any depth) -> ``actions``;
+    a folder holding ``*_actions.npy`` files (at any depth) -> ``actions``; a folder of ``.json`` files
+    -> ``json``;
     ``.json`` -> ``json``; ``.csv``/``.txt``/``.log``/``.tsv`` -> ``csv`` when the header
     has ``traj_id``, ``events`` when it has ``timestamp`` (or ``client timestamp``);
     a file without extension is sniffed the same way (Balabit logs have none).
@@ -40,7 +41,10 @@ def detect_format(path: str | os.PathLike) -> str:
 
         if find_action_files(p):
             return "actions"
-        raise DataError(p, f"is a directory without {ACTIONS_GLOB} files; for a folder of event logs use --format events")
+        if any(f.suffix.lower() == ".json" for f in p.iterdir()):
+            return "json"
+        raise DataError(p, f"is a directory without {ACTIONS_GLOB} or .json files; for a folder of event logs "
+                           "use --format events")
     if p.stat().st_size == 0:
         raise DataError(p, "empty file")
     ext = p.suffix.lower()

@@ -1,8 +1,18 @@
 """JSON lists of movements.
 
-Accepted layouts (the top level is a list of movements, or an object whose
-``"movements"`` key holds that list; its other string/number keys become
-file-level ``attrs``):
+Accepted layouts of the top level:
+
+* a list of movements;
+* an object whose ``"movements"`` key holds that list (its other string/number
+  keys become file-level ``attrs``);
+* **one movement** as an object (``{"x": [...], "y": [...], "t": [...]}`` or
+  ``{"points": [...]}``), as loggers write one file per movement;
+* a **dict of sessions** keyed by id, each value a list of movements or one
+  movement; the key becomes the ``session`` metadata of its movements;
+* a **folder** of such ``.json`` files (read in name order; the file name
+  becomes the ``session`` of movements that carry none).
+
+Movements:
 
 * a movement is a list of points ``[x, y]``, ``[x, y, t]`` or ``[x, y, t, press]``;
 * or an object ``{"points": [...], "style": ..., "user": ..., ...}`` whose other
@@ -62,13 +72,62 @@ def _movement_points(mv: Any, i: int, source: Path) -> tuple[Any, dict]:
     )
 
 
+def _is_movement(obj: Any) -> bool:
+    return isinstance(obj, dict) and ("points" in obj or ("x" in obj and "y" in obj))
+
+
+def _read_json(p: Path) -> Any:
+    if p.stat().st_size == 0:
+        raise DataError(p, "empty file")
+    try:
+        with open(p, "r", encoding="utf-8-sig") as f:
+            return json.load(f)
+    except json.JSONDecodeError as exc:
+        raise DataError(p, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise DataError(p, "JSON nested too deeply to be a list of movements") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise DataError(p, f"cannot read as UTF-8 JSON text ({exc.__class__.__name__})") from None
+
+
+def _movements_of(data: Any, p: Path, attrs: dict) -> list:
+    """The list of movements of one parsed JSON document (see the module docstring)."""
+    if isinstance(data, list):
+        return data
+    if _is_movement(data):
+        return [data]
+    if isinstance(data, dict) and "movements" in data:
+        attrs.update({str(k): str(v) for k, v in data.items()
+                      if k != "movements" and isinstance(v, (str, int, float))})
+        if not isinstance(data["movements"], list):
+            raise DataError(p, f"'movements' must be a list, found {type(data['movements']).__name__}")
+        return data["movements"]
+    def session_like(v: Any) -> bool:
+        return _is_movement(v) or (isinstance(v, list) and bool(v) and isinstance(v[0], (list, dict)))
+
+    if isinstance(data, dict) and data and all(session_like(v) for v in data.values()):
+        out = []
+        for key, value in data.items():  # a dict of sessions
+            for mv in (value if isinstance(value, list) and not _is_movement(value) else [value]):
+                if isinstance(mv, dict):
+                    mv = {"session": str(key), **mv}
+                elif isinstance(mv, list):
+                    mv = {"session": str(key), "points": mv}
+                out.append(mv)
+        return out
+    if isinstance(data, dict):
+        raise DataError(p, "a JSON object must be one movement ('x' and 'y', or 'points'), have a 'movements' "
+                           "list, or map session ids to movements; found keys " + ", ".join(map(str, list(data)[:8])))
+    raise DataError(p, f"expected a list of movements, found {type(data).__name__}")
+
+
 def load_json_lists(path: str | os.PathLike, *, rate_hz: float = 60.0, time_unit: str = "s") -> Trajectories:
-    """Read a JSON list of movements (see the module docstring).
+    """Read JSON movements: one file or a folder of files (see the module docstring).
 
     Parameters
     ----------
     path : path-like
-        The ``.json`` file.
+        A ``.json`` file, or a folder of them.
     rate_hz : float
         Sampling rate when points have no time (default 60 Hz).
     time_unit : {"s", "ms"}
@@ -80,29 +139,27 @@ def load_json_lists(path: str | os.PathLike, *, rate_hz: float = 60.0, time_unit
         Not yet validated.
     """
     p = Path(path)
-    if not p.is_file():
-        raise DataError(p, "no such file" if not p.exists() else "is not a file")
-    if p.stat().st_size == 0:
-        raise DataError(p, "empty file")
+    if not p.exists():
+        raise DataError(p, "no such file")
     if time_unit not in TIME_UNITS:
         raise DataError(p, f"time_unit must be one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     if rate_hz is None or not np.isfinite(rate_hz) or rate_hz <= 0:
         raise DataError(p, f"rate_hz must be a positive number, got {rate_hz}")
-    try:
-        with open(p, "r", encoding="utf-8-sig") as f:
-            data = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise DataError(p, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise DataError(p, f"cannot read as UTF-8 JSON text ({exc.__class__.__name__})") from None
     attrs: dict[str, str] = {}
-    if isinstance(data, dict):
-        if "movements" not in data:
-            raise DataError(p, "a JSON object must have a 'movements' list; found keys " + ", ".join(map(str, data)))
-        attrs = {str(k): str(v) for k, v in data.items() if k != "movements" and isinstance(v, (str, int, float))}
-        data = data["movements"]
-    if not isinstance(data, list):
-        raise DataError(p, f"expected a list of movements, found {type(data).__name__}")
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() == ".json" and f.is_file())
+        if not files:
+            raise DataError(p, "a folder of JSON movements holds no .json files")
+        data = []
+        for f in files:
+            for mv in _movements_of(_read_json(f), f, {}):
+                if isinstance(mv, dict) and "session" not in mv:
+                    mv = {"session": f.stem, **mv}
+                elif isinstance(mv, list):
+                    mv = {"session": f.stem, "points": mv}
+                data.append(mv)
+    else:
+        data = _movements_of(_read_json(p), p, attrs)
     if not data:
         raise DataError(p, "no movements (empty list)")
 
