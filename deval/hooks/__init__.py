@@ -10,6 +10,10 @@ lines in the script::
     hook = DiffusionEvalHook.from_args(args)          # after it
     metrics = hook(epoch, val_data, gan_sample_fn=sample, model=generator)   # end of each epoch
 
+Any other loop (dict-configured, counted in iterations, its own tensor
+layout): :class:`RealismEval` (``ev.step(iteration, sample_fn)`` or
+``ev(iteration, fake_batch)``; ``every`` counts the caller's iterations).
+
 Importing this package is cheap: it imports neither torch, scikit-learn nor
 matplotlib (they are imported by the first evaluation), and a disabled hook
 returns ``{}`` without doing anything. See :mod:`deval.hooks.diffusion_eval`
@@ -21,5 +25,7 @@ data layouts (arrays / tensors ``[B, T, C]`` with a mask or lengths,
 from deval.hooks.args import add_diffusion_eval_args
 from deval.hooks.data import CHANNEL_CONVENTIONS, as_trajectories
 from deval.hooks.diffusion_eval import HOOK_METRICS, DiffusionEvalHook
+from deval.hooks.realism_eval import RealismEval
 
-__all__ = ["CHANNEL_CONVENTIONS", "DiffusionEvalHook", "HOOK_METRICS", "add_diffusion_eval_args", "as_trajectories"]
+__all__ = ["CHANNEL_CONVENTIONS", "DiffusionEvalHook", "HOOK_METRICS", "RealismEval", "add_diffusion_eval_args",
+           "as_trajectories"]

@@ -80,7 +80,8 @@ def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.Argumen
     add("--diffusion_eval_every", type=_positive_int, default=1, metavar="N",
         help="Evaluate on every N-th epoch (call of the hook). Default: 1.")
     add("--diffusion_eval_checkpoint", default=None, metavar="DIR",
-        help="Diffusion checkpoint or run directory (deval train-generator diffusion --out DIR).")
+        help="Diffusion checkpoint or run directory (deval train-generator diffusion --out DIR; default: the "
+             "pretrained model shipped with deval).")
     add("--diffusion_eval_samples", type=_positive_int, default=500, metavar="N",
         help="Movements generated per evaluation and per model, on validation conditions. Default: 500.")
     add("--diffusion_eval_out", default="diffusion_eval", metavar="DIR",

@@ -100,7 +100,8 @@ class DiffusionEvalHook:
     enabled : bool
         Off: every call returns ``{}`` immediately.
     checkpoint : path, optional
-        Diffusion checkpoint or training-run directory (required when enabled).
+        Diffusion checkpoint or training-run directory (default: the shipped
+        pretrained model, :mod:`deval.generators.diffusion.pretrained`).
     every : int
         Evaluate on every ``every``-th call (the N-th, 2N-th, ... epoch).
     n_samples : int
@@ -166,8 +167,13 @@ class DiffusionEvalHook:
             raise ConfigError(f"--diffusion_eval_channels must be one of {', '.join(CHANNEL_CONVENTIONS)}")
         if self.enabled:
             if self.checkpoint is None:
-                raise ConfigError("--use_diffusion_eval needs --diffusion_eval_checkpoint DIR (train one with: "
-                                  "deval train-generator diffusion --data REAL.npz --out DIR)")
+                from deval.generators.diffusion import pretrained
+
+                if not pretrained.available():
+                    raise ConfigError("--use_diffusion_eval needs --diffusion_eval_checkpoint DIR (no pretrained "
+                                      "model is installed; train one with: deval train-generator diffusion "
+                                      "--data REAL.npz --out DIR)")
+                self.checkpoint = pretrained.checkpoint_path()
             if not self.checkpoint.exists():
                 raise CheckpointError(f"{self.checkpoint}: no such diffusion checkpoint directory "
                                       "(--diffusion_eval_checkpoint)")
