@@ -23,6 +23,10 @@ from deval.errors import DataError
 from deval.trajectories import Trajectories
 
 CORE_KEYS = ("x", "y", "t", "offsets")
+#: Metadata arrays that must hold one entry per movement (a length mismatch is an error, not a dropped column).
+PER_MOVEMENT_KEYS = ("user", "session", "label", "style", "click_end", "drag", "t_start", "account")
+#: Metadata arrays of integer ids.
+INTEGER_KEYS = ("user", "account", "label")
 FORMAT_KEY = "deval_format"
 FORMAT_VERSION = "1"
 
@@ -53,12 +57,12 @@ def load_npz(path: str | os.PathLike) -> Trajectories:
     missing = [k for k in CORE_KEYS if k not in arrays]
     if missing:
         raise DataError(path, f"missing array(s) {', '.join(missing)}; found {', '.join(sorted(arrays)) or 'none'}")
-    try:
-        x, y, t = (np.asarray(arrays[k], dtype=np.float64) for k in ("x", "y", "t"))
-        offsets = np.asarray(arrays["offsets"])
-    except (TypeError, ValueError) as exc:
-        raise DataError(path, f"x, y, t must be numeric ({exc})") from None
-    if any(a.ndim != 1 for a in (x, y, t, offsets)):
+    for k in ("x", "y", "t"):  # no silent coercion: booleans, complex numbers and strings are not coordinates
+        if arrays[k].dtype.kind not in "fiu":
+            raise DataError(path, f"{k} must be real numbers (float or int), found dtype {arrays[k].dtype}")
+    x, y, t = (np.asarray(arrays[k], dtype=np.float64) for k in ("x", "y", "t"))
+    offsets = np.asarray(arrays["offsets"])
+    if any(a.ndim != 1 for a in (x, y, t, offsets)) or offsets.size == 0:
         raise DataError(path, "x, y, t and offsets must be 1-D arrays")
     if not np.issubdtype(offsets.dtype, np.integer):
         raise DataError(path, f"offsets must be integers, found {offsets.dtype}")
@@ -76,13 +80,27 @@ def load_npz(path: str | os.PathLike) -> Trajectories:
         if key == "press":
             if arr.shape != (p,):
                 raise DataError(path, f"press has shape {arr.shape}, expected ({p},)")
+            if arr.dtype.kind == "f" and not np.isin(arr, (0.0, 1.0)).all():
+                raise DataError(path, "press must be 0/1 or boolean")
+            if arr.dtype.kind not in "biuf":
+                raise DataError(path, f"press must be 0/1 or boolean, found dtype {arr.dtype}")
             press = arr.astype(bool)
         elif arr.ndim == 0:
             attrs[key] = str(arr)
         elif key.endswith("_names") and key[: -len("_names")] in arrays:
             continue
+        elif arr.ndim == 1 and key in PER_MOVEMENT_KEYS and len(arr) != n:
+            raise DataError(path, f"{key} has {len(arr)} entries for {n} movements")
         elif arr.ndim == 1 and len(arr) == n:
             names = arrays.get(key + "_names")
+            if key in INTEGER_KEYS and arr.dtype.kind == "f":
+                ok = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0**62)
+                if not ok.all():
+                    raise DataError(path, f"{key} must hold whole-number ids; movement {int(np.argmin(ok))} "
+                                          f"has {arr[np.argmin(ok)]}")
+                arr = arr.astype(np.int64)
+            elif key in INTEGER_KEYS and arr.dtype.kind not in "iub" and names is None:
+                raise DataError(path, f"{key} must hold integer ids, found dtype {arr.dtype}")
             if names is not None and np.issubdtype(arr.dtype, np.integer):
                 if arr.size and (arr.min() < 0 or arr.max() >= len(names)):
                     raise DataError(path, f"{key} indexes outside {key}_names")

@@ -1,0 +1,196 @@
+"""Property-based fuzzing of every loader and of the commands that read user files.
+
+Every generated file must end in exactly one of two ways: a one-line
+:class:`~deval.errors.DataError` that names the file (the CLI: a non-zero exit,
+``Error: <file>: ...``, no traceback), or a valid :class:`Trajectories` with
+finite values. The default run uses a fast profile; ``-m slow`` runs the long
+one (``DEVAL_FUZZ_EXAMPLES`` examples per entry point, default 1000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+hypothesis = pytest.importorskip("hypothesis", reason="the fuzz suite needs hypothesis (pip install hypothesis)")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from deval.cli.main import cli  # noqa: E402
+from deval.errors import DevalError  # noqa: E402
+from deval.io import load_trajectories  # noqa: E402
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+LONG = settings(max_examples=int(os.environ.get("DEVAL_FUZZ_EXAMPLES", "1000")), deadline=None,
+                suppress_health_check=list(HealthCheck), derandomize=True)
+
+floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                   st.sampled_from([0.0, 1.0, -1.0, 1e12, 1e302, -1e302, 1e-12, 0.5, 16.0, 1e9]))
+values = st.one_of(floats, st.integers(-10**12, 10**12), st.booleans(), st.text(max_size=3), st.none())
+
+
+@st.composite
+def npz_payload(draw):
+    """Arrays for a native .npz: sometimes right, often broken in dtype, shape, alignment or value."""
+    n = draw(st.integers(0, 4))
+    lengths = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
+    p = int(sum(lengths))
+    kinds = st.sampled_from(["float", "int", "bool", "complex", "str", "short", "nan", "huge", "ns"])
+
+    def column(kind, size, base):
+        if kind == "int":
+            return base.astype(np.int64)
+        if kind == "bool":
+            return base > 0
+        if kind == "complex":
+            return base + 1j
+        if kind == "str":
+            return base.astype(str)
+        if kind == "short":
+            return base[: max(size - 1, 0)]
+        if kind == "nan":
+            out = base.astype(np.float64)
+            if out.size:
+                out[draw(st.integers(0, out.size - 1))] = np.nan
+            return out
+        if kind == "huge":
+            return base * 1e302
+        if kind == "ns":
+            return base * 1e9
+        return base
+
+    t = np.concatenate([np.cumsum(np.full(k, 0.016)) - 0.016 for k in lengths]) if p else np.zeros(0)
+    x = np.asarray(draw(st.lists(st.integers(0, 1900), min_size=p, max_size=p)), dtype=np.float64)
+    payload = {"x": column(draw(kinds), p, x), "y": column(draw(kinds), p, x[::-1].copy()),
+               "t": column(draw(kinds), p, t),
+               "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)}
+    if draw(st.booleans()):
+        payload["offsets"] = payload["offsets"][::-1] if draw(st.booleans()) else payload["offsets"][:-1]
+    if draw(st.booleans()):
+        payload["user"] = column(draw(kinds), n + draw(st.integers(-1, 1)), np.arange(n, dtype=np.float64) + 0.5)
+    if draw(st.booleans()):
+        payload["click_end"] = np.ones(max(n - draw(st.integers(0, 1)), 0), dtype=bool)
+    return payload
+
+
+@st.composite
+def json_text(draw):
+    """JSON documents: movement lists, single movements, session dicts, nested junk."""
+    point = st.lists(values, min_size=0, max_size=4)
+    movement = st.one_of(st.lists(point, max_size=5),
+                         st.fixed_dictionaries({"x": st.lists(values, max_size=5), "y": st.lists(values, max_size=5)},
+                                               optional={"t": st.lists(values, max_size=5),
+                                                         "user": values}))
+    doc = st.one_of(st.lists(movement, max_size=4), movement, st.dictionaries(st.text(max_size=3), movement, max_size=3),
+                    st.fixed_dictionaries({"movements": st.lists(movement, max_size=3)}), values)
+    data = draw(doc)
+    if draw(st.integers(0, 9)) == 0:
+        depth = draw(st.integers(1, 50000))
+        return "[" * depth + "]" * depth
+    return json.dumps(data, allow_nan=True)
+
+
+@st.composite
+def csv_text(draw):
+    rows = draw(st.lists(st.tuples(st.integers(0, 3), values, values, values), max_size=12))
+    header = draw(st.sampled_from(["traj_id,t,x,y", "traj_id,t,x", "t,x,y", "traj_id,t,x,y,press"]))
+    return header + "\n" + "\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n"
+
+
+def _check(path):
+    """A DataError naming the file, or a valid, finite, plausible Trajectories."""
+    try:
+        tr = load_trajectories(path)
+    except DevalError as exc:
+        text = str(exc)
+        assert "\n" not in text.strip() and path.name in text, text
+        return None
+    for a in (tr.x, tr.y, tr.t):
+        assert a.dtype == np.float64 and np.isfinite(a).all()
+    tr.validate()
+    assert len(tr.meta) == len(tr)
+    return tr
+
+
+def _write_npz(path, payload):
+    np.savez(path, **payload)
+
+
+@FAST
+@given(payload=npz_payload())
+def test_npz_loader_never_crashes_or_coerces(tmp_path_factory, payload):
+    path = tmp_path_factory.mktemp("fz") / "f.npz"
+    _write_npz(path, payload)
+    tr = _check(path)
+    if tr is not None:  # accepted: then nothing was silently coerced
+        for key in ("x", "y", "t"):
+            assert payload[key].dtype.kind in "fiu", f"{key} of dtype {payload[key].dtype} accepted"
+        if "user" in payload:
+            assert len(payload["user"]) == len(tr) and payload["user"].dtype.kind in "iu", "user coerced"
+
+
+@FAST
+@given(text=json_text())
+def test_json_loader_never_crashes(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fz") / "f.json"
+    path.write_text(text)
+    _check(path)
+
+
+@FAST
+@given(text=csv_text())
+def test_csv_loader_never_crashes(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fz") / "f.csv"
+    path.write_text(text)
+    _check(path)
+
+
+@FAST
+@given(payload=npz_payload())
+def test_cli_commands_give_one_line_errors(tmp_path_factory, payload):
+    d = tmp_path_factory.mktemp("fz")
+    path = d / "bad.npz"
+    _write_npz(path, payload)
+    runner = CliRunner()
+    for args in (["convert", str(path), "--out", str(d / "o.npz"), "--force"],
+                 ["generate-negatives", "-s", "spline", "--like", str(path), "--n", "3", "-o", str(d / "n.npz"),
+                  "--force", "-q"]):
+        r = runner.invoke(cli, args)
+        assert r.exit_code in (0, 1, 2), r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+        assert "Traceback" not in r.output
+        if r.exit_code == 0 and args[0] == "generate-negatives":
+            out = load_trajectories(d / "n.npz")
+            assert np.isfinite(out.x).all() and np.isfinite(out.t).all()
+
+
+@pytest.mark.slow
+@LONG
+@given(payload=npz_payload())
+def test_npz_loader_long(tmp_path_factory, payload):
+    test_npz_loader_never_crashes_or_coerces.hypothesis.inner_test(tmp_path_factory, payload)
+
+
+@pytest.mark.slow
+@LONG
+@given(text=json_text())
+def test_json_loader_long(tmp_path_factory, text):
+    test_json_loader_never_crashes.hypothesis.inner_test(tmp_path_factory, text)
+
+
+@pytest.mark.slow
+@LONG
+@given(text=csv_text())
+def test_csv_loader_long(tmp_path_factory, text):
+    test_csv_loader_never_crashes.hypothesis.inner_test(tmp_path_factory, text)
+
+
+@pytest.mark.slow
+@LONG
+@given(payload=npz_payload())
+def test_cli_commands_long(tmp_path_factory, payload):
+    test_cli_commands_give_one_line_errors.hypothesis.inner_test(tmp_path_factory, payload)
