@@ -128,3 +128,26 @@ def write_bytes(path: str | os.PathLike, data: bytes, force: bool = False) -> Pa
     with atomic_write(path, "wb", force=force) as f:
         f.write(data)
     return Path(path)
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Write a command's files into a hidden staging folder beside ``out_dir``; move them in only on success.
+
+    The files appear under their final names together at the end (one
+    ``os.replace`` each, after all were written); on any exception, a
+    ``SystemExit`` from SIGTERM included, the staging folder is removed and
+    ``out_dir`` is left as it was.
+    """
+    import shutil
+
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield stage
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -13,11 +13,10 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from deval import __version__
-from deval.atomic import write_text
+from deval.atomic import staged_directory, write_text
 from deval.compare import CompareResult
 from deval.errors import DataError
 from deval.reports.figures import feature_histograms, figure_to_data_uri, prd_curves, psd_overlay, trajectory_gallery
@@ -69,7 +68,15 @@ def write_compare_report(
     :class:`~deval.errors.DataError` if an animation is not a readable GIF.
     """
     embedded = [(caption, gif_data_uri(path)) for caption, path in (animations or {}).items()]
-    out = prepare_report_dir(out_dir, REPORT_FILES, force)
+    final = prepare_report_dir(out_dir, REPORT_FILES, force)
+    with staged_directory(final) as out:
+        _write_files(result, out, figures, embedded)
+    return final / "report.html"
+
+
+def _write_files(result: CompareResult, out: Path, figures: bool, embedded: list) -> None:
+    """Every file of the report into ``out`` (the staging folder)."""
+    force = True
     summary = result.summary()
     payload = result.to_dict()
     payload["deval_version"] = __version__

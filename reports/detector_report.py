@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from deval import __version__
-from deval.atomic import write_text
+from deval.atomic import staged_directory, write_text
 from deval.detectors.evaluation import EvaluationResult
 from deval.reports.detector_figures import movement_gallery, roc_figure, score_distributions
 from deval.reports.figures import figure_to_data_uri
@@ -88,7 +88,15 @@ def write_evaluation_report(
     Raises :class:`~deval.errors.OutputExistsError` before writing anything if
     a report file exists there and ``force`` is false.
     """
-    out = prepare_report_dir(out_dir, EVALUATION_FILES, force)
+    final = prepare_report_dir(out_dir, EVALUATION_FILES, force)
+    with staged_directory(final) as out:
+        _write_files(result, out, figures, real_name, gallery_n)
+    return final / "report.html"
+
+
+def _write_files(result: EvaluationResult, out: Path, figures: bool, real_name: str, gallery_n: int) -> None:
+    """Every file of the report into ``out`` (the staging folder)."""
+    force = True
     write_text(out / "metrics.csv", result.metrics.to_csv(index=False), force=force)
     write_text(out / "scores.csv", result.scores.to_csv(index=False), force=force)
     payload = result.to_dict()
@@ -144,4 +152,4 @@ def write_evaluation_report(
         settings_json=report_json({"settings": payload["settings"], "timings": result.timings}),
         **ctx,
     )
-    return write_text(out / "report.html", html, force=force)
+    write_text(out / "report.html", html, force=force)

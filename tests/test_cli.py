@@ -46,3 +46,48 @@ def test_outputs_never_overwrite_inputs_even_with_force(tmp_path):
         assert r.exit_code != 0 and "one of this command's inputs" in r.output and "Traceback" not in r.output
     assert src.read_bytes() == before
     load_trajectories(src)
+
+
+@pytest.mark.parametrize("command", ["compare", "generate-negatives"])
+def test_sigterm_leaves_no_partial_outputs_and_no_temporary_files(tmp_path, command):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from deval.data import sample_path
+
+    out = tmp_path / "out"
+    args = {"compare": ["compare", str(sample_path()), str(sample_path()), "--out", str(out), "-q"],
+            "generate-negatives": ["generate-negatives", "-s", "sigma-lognormal", "--n", "2000000",
+                                   "--out", str(tmp_path / "neg.npz"), "-q"]}[command]
+    proc = subprocess.Popen([sys.executable, "-m", "deval.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    time.sleep(6)
+    assert proc.poll() is None, proc.stderr.read().decode()[-1000:]
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr.read().decode()
+    left = sorted(p.name for p in tmp_path.rglob("*"))
+    assert left == [], left
+
+
+def test_same_seed_same_bytes_for_generate_and_compare(tmp_path):
+    from deval.data import load_sample
+
+    load_sample()[:300].save(tmp_path / "real.npz")
+    for k in (1, 2):
+        r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "-s", "pid", "--like",
+                                     str(tmp_path / "real.npz"), "--n", "150", "--seed", "5", "-q",
+                                     "--out", str(tmp_path / f"neg{k}.npz")])
+        assert r.exit_code == 0, r.output
+        r = CliRunner().invoke(cli, ["compare", str(tmp_path / "real.npz"), str(tmp_path / f"neg{k}.npz"), "-q",
+                                     "--metrics", "c2st,mmd,prd,prdc", "--no-baselines", "--permutations", "20",
+                                     "--out", str(tmp_path / f"rep{k}")])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "neg1.npz").read_bytes() == (tmp_path / "neg2.npz").read_bytes()
+    a = (tmp_path / "rep1" / "metrics.json").read_text()
+    b = (tmp_path / "rep2" / "metrics.json").read_text().replace('"neg2"', '"neg1"')  # the file names differ
+    assert a == b

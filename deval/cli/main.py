@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
 
 import click
@@ -67,10 +68,17 @@ def cli(verbose: int, on_repeated_time: str, strict: bool) -> None:
     """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
     from deval.io import set_repeated_time_policy, set_strict_units
 
+    # SIGTERM ends a command like an exception: temporary files and staging folders are removed, outputs
+    # already complete stay, nothing half-written appears under a final name
+    signal.signal(signal.SIGTERM, _terminate)
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     set_repeated_time_policy(on_repeated_time)
     set_strict_units(strict)
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
