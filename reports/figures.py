@@ -19,9 +19,10 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from deval.trajectories import Trajectories  # noqa: E402
 
-#: colour of the real (reference) set; fake sets cycle through ``FAKE_COLORS``
-REAL_COLOR = "#1f77b4"
-FAKE_COLORS = ("#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+#: colour of the real (reference) set; fake sets cycle through ``FAKE_COLORS``. Both come from the
+#: colour-blind-safe Okabe-Ito palette (Okabe & Ito 2008), black for the reference.
+REAL_COLOR = "#000000"
+FAKE_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#999999")
 
 
 def fake_color(i: int) -> str:
@@ -99,7 +100,7 @@ def feature_histograms(
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, bins + 1)
-        ax.hist(np.clip(rv, lo, hi), bins=edges, density=True, color=REAL_COLOR, alpha=0.45, label="real")
+        ax.hist(np.clip(rv, lo, hi), bins=edges, density=True, color=REAL_COLOR, alpha=0.25, label="real")
         for i, (name, f) in enumerate(fakes.items()):
             fv = np.clip(np.asarray(f[col], dtype=float), lo, hi)
             ax.hist(fv, bins=edges, density=True, histtype="step", lw=1.4, color=fake_color(i), label=name)
@@ -107,8 +108,10 @@ def feature_histograms(
         ax.tick_params(labelsize=7)
     for k in range(len(columns), nrows * ncols):
         axes[k // ncols, k % ncols].axis("off")
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=min(len(labels), 6), frameon=False,
+               bbox_to_anchor=(0.5, 1.0))  # one legend above the panels, covering no histogram
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
@@ -124,7 +127,7 @@ def psd_overlay(freqs: np.ndarray, real_psd: np.ndarray, fake_psds: Mapping[str,
     ax.set_xlabel("frequency [Hz]")
     ax.set_ylabel("mean PSD of speed [(px/s)²/Hz]")
     ax.set_title("Velocity spectrum", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the curves
     fig.tight_layout()
     return fig
 
@@ -139,6 +142,6 @@ def prd_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
     ax.set_title("PRD curve", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the curves
     fig.tight_layout()
     return fig
