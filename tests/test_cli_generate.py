@@ -112,8 +112,8 @@ def test_existing_output_needs_force(tmp_path):
     assert res.exit_code == 0 and len(load_trajectories(out)) == 7
 
 
-def test_output_must_be_npz(tmp_path):
-    res = run("generate-negatives", "-s", "noise", "--n", "5", "-o", str(tmp_path / "x.csv"))
+def test_output_suffix_must_be_writable(tmp_path):
+    res = run("generate-negatives", "-s", "noise", "--n", "5", "-o", str(tmp_path / "x.parquet"))
     assert res.exit_code == 2 and ".npz" in res.output
 
 

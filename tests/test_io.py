@@ -627,3 +627,25 @@ def test_unit_traps_warn_or_fail_with_the_numbers(tmp_path, caplog):
         load_trajectories(tmp_path / "../" / tmp_path.name / "scaled.npz")
         load_sample()
     assert caplog.text.count("look normalised") == 1  # real pixels and seconds: no warning
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".npy"])
+def test_round_trip_out_to_research_layouts_and_back(tmp_path, suffix):
+    """real -> deval -> a layout research code reads -> deval: the same arrays (to float tolerance)."""
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+    from deval.data import load_sample
+
+    real = load_sample()[:80]
+    real.save(tmp_path / "real.npz")
+    out = tmp_path / f"out{suffix}"
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "real.npz"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    back = load_trajectories(out)
+    np.testing.assert_array_equal(back.offsets, real.offsets)
+    for a in ("x", "y", "t"):
+        np.testing.assert_allclose(getattr(back, a), getattr(real, a), rtol=0, atol=1e-9)
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--n", "20", "--out", str(tmp_path / f"n{suffix}")])
+    assert r.exit_code == 0, r.output
+    assert len(load_trajectories(tmp_path / f"n{suffix}")) == 20

@@ -18,7 +18,7 @@ def _summary(traj) -> str:
 
 @click.command()
 @click.argument("input_path", metavar="IN", type=click.Path(dir_okay=True, path_type=Path))
-@out_file_option("File to write: a native .npz, or a flat x, y, press .npy (actions format, needs --screen).")
+@out_file_option("File to write, by its suffix: .npz (native), .csv (long CSV), .json (movement objects), .npy (NaN-padded x, y, t; or flat x, y, press actions with --screen).")
 @click.option(
     "--format", "fmt", default=None,
     type=click.Choice(["npz", "padded", "actions", "csv", "events", "json"]),
@@ -79,23 +79,22 @@ def convert(
 
     out_path = Path(out)
     suffix = out_path.suffix.lower()
-    if suffix not in (".npz", ".npy"):
-        raise click.BadParameter(f"{out} must end in .npz (the native format) or .npy (flat actions)",
-                                 param_hint="--out")
+    if suffix not in (".npz", ".npy", ".csv", ".json"):
+        raise click.BadParameter(f"{out} must end in .npz (the native format), .csv (long CSV), .json (movement "
+                                 "objects) or .npy (padded x, y, t; flat actions with --screen)", param_hint="--out")
     screen_wh = None if screen is None else parse_screen(screen, "--screen")
-    if suffix == ".npy" and screen_wh is None:
-        raise click.BadParameter("a flat actions .npy holds normalised coordinates: give --screen WxH "
-                                 "(e.g. 1920x1080)", param_hint="--screen")
+    actions_out = suffix == ".npy" and screen_wh is not None
     check_not_an_input([out_path], [input_path])
     check_writable(out_path, force)  # fail before the (possibly long) read
-    if suffix == ".npy":
+    if actions_out:
         check_writable(sidecar_path(out_path), force)
     loader_options = parse_key_values(options, "--option")
     for key, value in (("seq_len", seq_len), ("channels", channels), ("rate_hz", rate_hz)):
         if value is not None:
             loader_options[key] = value
     if fmt is None and input_path.is_dir():
-        fmt = "actions" if find_action_files(input_path) else "events"
+        fmt = "actions" if find_action_files(input_path) else (
+            "json" if any(f.suffix.lower() == ".json" for f in input_path.iterdir()) else "events")
     if fmt == "actions" and screen_wh is not None and "screen" not in loader_options:
         loader_options["screen"] = screen_wh
     traj = load_trajectories(input_path, fmt, **loader_options)
@@ -105,7 +104,7 @@ def convert(
         traj = traj.with_meta(style=style)
     if label is not None:
         traj = traj.with_meta(label=BOT if label == "bot" else HUMAN)
-    if suffix == ".npy":
+    if actions_out:
         save_actions(traj, out_path, force=force, screen=screen_wh, sidecar=True)
         click.echo(f"Wrote {out_path} (+ {sidecar_path(out_path).name}): {_summary(traj)}, "
                    f"{traj.lengths[0]} steps each, normalised by {screen_wh[0]:g}x{screen_wh[1]:g}")

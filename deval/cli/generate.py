@@ -73,7 +73,8 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
                    "the logger of their training data (stored with the checkpoint). auto: like for learned sources "
                    "when --like is given, else model; scripted sources keep their own.")
 @seed_option
-@out_file_option("Output .npz with the negatives (label 1, style = source name).")
+@out_file_option("Output with the negatives (label 1, style = source name): .npz (native), .csv, .json or a "
+                 "NaN-padded .npy.")
 @quiet_option
 @force_option
 def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
@@ -104,8 +105,10 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     sources = list(dict.fromkeys(sources))  # keep order, drop repeats
     check_not_an_input([out], [like])
     check_writable(out, force)
-    if Path(out).suffix.lower() != ".npz":
-        raise click.BadParameter(f"{out}: the output is a native .npz file; use a .npz name", param_hint="--out")
+    from deval.io import WRITE_FORMATS
+
+    if Path(out).suffix.lower() not in WRITE_FORMATS:
+        raise click.BadParameter(f"{out}: write a native .npz, or .csv, .json or a padded .npy", param_hint="--out")
     classes = {s: get(s) for s in sources}
     kv = parse_key_values(params)
     shortcuts = {"steps": steps, "sampler": sampler, "cfg_scale": cfg_scale, "device": device}

@@ -151,12 +151,42 @@ def load_trajectories(
     return traj
 
 
-def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool = False) -> None:
-    """Write ``traj`` as a native ``.npz`` (atomic; refuses to overwrite without ``force``)."""
-    save_npz(traj, path, force=force)
+#: output suffix -> writer format of :func:`save_trajectories`
+WRITE_FORMATS = {".npz": "npz", ".csv": "csv", ".json": "json", ".npy": "padded"}
+
+
+def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool = False,
+                      format: str | None = None) -> None:
+    """Write ``traj`` atomically (refuses to overwrite without ``force``) in the format of the file's suffix.
+
+    ``.npz`` the native archive; ``.csv`` long CSV (``traj_id, t, x, y[, press]`` plus metadata columns);
+    ``.json`` a list of movement objects; ``.npy`` a NaN-padded ``[N, T, 3]`` array of ``x, y, t`` (the
+    padding marks the lengths; :func:`load_trajectories` reads it back). ``format`` overrides the suffix.
+    """
+    p = Path(path)
+    fmt = format or WRITE_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise DataError(p, f"cannot tell the output format from the suffix {p.suffix!r}; use one of "
+                           f"{', '.join(WRITE_FORMATS)}")
+    if fmt == "npz":
+        save_npz(traj, p, force=force)
+    elif fmt == "csv":
+        from deval.io.long_csv import save_long_csv
+
+        save_long_csv(traj, p, force=force)
+    elif fmt == "json":
+        from deval.io.json_lists import save_json_lists
+
+        save_json_lists(traj, p, force=force)
+    elif fmt == "padded":
+        from deval.io.padded import save_padded
+
+        save_padded(traj, p, force=force)
+    else:
+        raise DataError(p, f"cannot write format {fmt!r}; writable: npz, csv, json, padded")
 
 
 __all__ = [
-    "FORMATS", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
+    "FORMATS", "WRITE_FORMATS", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
     "load_action_splits", "save_actions",
 ]
