@@ -233,7 +233,7 @@ def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> Prepare
     """The one pre-processing path for real and fake sets: subsample, canonicalise, featurise.
 
     Kinematic and spectral features come from the canonical movements (times
-    rounded to whole nanoseconds, so that the float noise of how a file stores
+    rounded to whole microseconds, so that the float noise of how a file stores
     its times cannot separate two sets); the shape features (:func:`deval.features.shape.shape_features`) from the
     movements as recorded, since the pixel grid is part of what they measure.
     """
@@ -247,8 +247,9 @@ def prepare(traj: Trajectories, name: str, settings: CompareSettings) -> Prepare
 
         traj = resample(traj, rate_hz=60.0, jitter=0.1, seed=settings.seed)
     canon, _ = canonicalize(traj)
-    # times to whole nanoseconds: how a file stores its times (e.g. ms / 1000 in float) must not separate two sets
-    canon = canon.with_points(canon.x, canon.y, np.round(canon.t, 9))
+    # times to whole microseconds: how a file stores its times (ms / 1000 in float64, float32 arrays, ...) must
+    # not separate two sets
+    canon = canon.with_points(canon.x, canon.y, np.round(canon.t, 6))
     feats = pd.concat([extract_features(canon), shape_features(traj)], axis=1)
     feats = select_features(feats, settings.features)
     freqs, psd = speed_psd(canon)

@@ -163,7 +163,7 @@ def test_padded_channel_errors(tmp_path):
         load_trajectories(tmp_path / "five.npy")
     tr = load_trajectories(tmp_path / "five.npy", channels="x,y,_,_,t", validate=False)
     assert len(tr) == 2
-    for bad, msg in [("x,y", "name 2 channels"), ("x,y,dt,_,_", "mix positions"), ("x,q,t,_,_", "unknown channel"),
+    for bad, msg in [("x,y", "name 2 channels"), ("x,y,t,dt,_", "mix positions"), ("x,q,t,_,_", "unknown channel"),
                      ("x,x,t,_,_", "repeated")]:
         with pytest.raises(DataError, match=msg):
             load_trajectories(tmp_path / "five.npy", channels=bad)

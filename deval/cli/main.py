@@ -62,11 +62,14 @@ class LazyGroup(click.Group):
               help="Samples whose timestamp repeats the one before (coalesced events, 1 ms loggers): drop them "
                    "with a one-line warning (their share goes to the metadata column repeated_time_share), or "
                    "refuse the file.")
+@click.option("--layout", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Layout file (YAML/JSON) for every padded .npy input: channel meanings, scaling to undo, lengths "
+                   "file, units (see the README). A layout.yaml next to the data is picked up without it.")
 @click.option("--strict", is_flag=True,
               help="Unit warnings on loading (normalised coordinates, milliseconds read as seconds) become errors.")
-def cli(verbose: int, on_repeated_time: str, strict: bool) -> None:
+def cli(verbose: int, on_repeated_time: str, layout: str | None, strict: bool) -> None:
     """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
-    from deval.io import set_repeated_time_policy, set_strict_units
+    from deval.io import set_default_layout, set_repeated_time_policy, set_strict_units
 
     # SIGTERM ends a command like an exception: temporary files and staging folders are removed, outputs
     # already complete stay, nothing half-written appears under a final name
@@ -75,6 +78,7 @@ def cli(verbose: int, on_repeated_time: str, strict: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     set_repeated_time_policy(on_repeated_time)
     set_strict_units(strict)
+    set_default_layout(layout)
 
 
 def _terminate(signum, frame) -> None:

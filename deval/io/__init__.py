@@ -69,6 +69,17 @@ repeated_time_policy = "drop"
 strict_units = False
 
 
+#: A layout file (:mod:`deval.io.layout`) for every padded ``.npy`` input of this process (``deval --layout``).
+default_layout: str | None = None
+
+
+def set_default_layout(path: str | os.PathLike | None) -> None:
+    """Make :func:`load_trajectories` read every padded ``.npy`` with the layout file ``path`` (None: only
+    layout files found next to the data)."""
+    global default_layout
+    default_layout = None if path is None else os.fspath(path)
+
+
 def set_strict_units(strict: bool) -> None:
     """Make :func:`load_trajectories`'s unit plausibility warnings errors (or warnings again) for this process."""
     global strict_units
@@ -90,6 +101,7 @@ def load_trajectories(
     validate: bool = True,
     min_valid_points: int = 2,
     on_repeated_time: str | None = None,
+    layout: Any = None,
     **options: Any,
 ) -> Trajectories:
     """Read a trajectory file of any supported format.
@@ -113,6 +125,10 @@ def load_trajectories(
     With ``validate``, units are checked too (:mod:`deval.io.plausibility`):
     impossible values are errors, implausible units one-line warnings (errors
     after :func:`set_strict_units`).
+    layout : path or Layout, optional
+        For a padded ``.npy``: the layout description (:mod:`deval.io.layout`: channel meanings,
+        scaling to undo, lengths file, units). Default: :data:`default_layout`, else a
+        ``layout.yaml``/``layout.json`` next to the file (logged), else the loader's own options.
     **options
         Passed to the format's loader (e.g. ``seq_len`` for ``actions``).
 
@@ -127,12 +143,21 @@ def load_trajectories(
     fmt = format or detect_format(p)
     if fmt not in FORMATS:
         raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    loader = _loader(fmt)
-    try:
-        inspect.signature(loader).bind(p, **options)
-    except TypeError as exc:
-        raise DataError(p, f"bad option for format {fmt!r}: {exc}") from None
-    traj = loader(p, **options)
+    from deval.io.layout import Layout, find_layout
+
+    if fmt == "padded" and layout is None and not options:
+        layout = default_layout or find_layout(p)
+        if layout is not None:
+            log.info("%s: reading with the layout %s", p, layout)
+    if fmt == "padded" and layout is not None:
+        traj = (layout if isinstance(layout, Layout) else Layout.load(layout)).read(p)
+    else:
+        loader = _loader(fmt)
+        try:
+            inspect.signature(loader).bind(p, **options)
+        except TypeError as exc:
+            raise DataError(p, f"bad option for format {fmt!r}: {exc}") from None
+        traj = loader(p, **options)
     policy = on_repeated_time or repeated_time_policy
     if policy not in REPEATED_TIME_POLICIES:
         raise DataError(p, f"on_repeated_time must be one of {', '.join(REPEATED_TIME_POLICIES)}, got {policy!r}")

@@ -11,7 +11,10 @@ row is padding. Where the padding is, is told by (first match wins):
 6. otherwise every row is full (``T`` points each).
 
 Channels are named by ``channels=`` (``"x,y"``, ``"x,y,t"``, ``"dx,dy,dt"``,
-``"x,y,t,press"``...; ``"_"`` skips a channel) or guessed from ``C``:
+``"x,y,t,press"``, ``"x,y,dt"`` (positions with the time step since the point
+before)...; ``"_"`` skips a channel, and channels deval derives again --
+``speed``, ``acceleration``, ``heading_sin``, ``angular_velocity``, ... -- are
+accepted by name and ignored) or guessed from ``C``:
 2 -> ``x,y``, 3 -> ``x,y,t``, 4 -> ``x,y,t,press``. Without a time channel the
 points are ``1 / rate_hz`` seconds apart. Delta channels (``dx, dy[, dt]``) are
 steps: a row of ``L`` real steps becomes ``L + 1`` points starting at ``(0, 0)``
@@ -33,6 +36,9 @@ from deval.trajectories import Trajectories
 
 #: channel name sets accepted by :func:`parse_channels`
 KNOWN_CHANNELS = ("x", "y", "t", "dx", "dy", "dt", "press", "_")
+#: channels deval derives again from positions and times: accepted by name and ignored
+DERIVED_CHANNELS = ("speed", "acceleration", "jerk", "heading", "heading_sin", "heading_cos", "angular_velocity",
+                    "curvature", "distance")
 DEFAULT_CHANNELS = {2: ("x", "y"), 3: ("x", "y", "t"), 4: ("x", "y", "t", "press")}
 TIME_UNITS = {"s": 1.0, "ms": 1e-3}
 
@@ -82,9 +88,11 @@ def parse_channels(channels: str | Sequence[str] | None, n_channels: int, source
             )
         return DEFAULT_CHANNELS[n_channels]
     names = tuple(c.strip().lower() for c in (channels.split(",") if isinstance(channels, str) else channels))
-    unknown = [c for c in names if c not in KNOWN_CHANNELS]
+    unknown = [c for c in names if c not in KNOWN_CHANNELS and c not in DERIVED_CHANNELS]
     if unknown:
-        raise DataError(source, f"unknown channel name(s) {unknown}; known: {', '.join(KNOWN_CHANNELS)}")
+        raise DataError(source, f"unknown channel name(s) {unknown}; known: {', '.join(KNOWN_CHANNELS)} "
+                                f"(and, ignored: {', '.join(DERIVED_CHANNELS)})")
+    names = tuple("_" if c in DERIVED_CHANNELS else c for c in names)
     if len(names) != n_channels:
         raise DataError(source, f"channels {','.join(names)} name {len(names)} channels, the array has {n_channels}")
     named = [c for c in names if c != "_"]
@@ -93,7 +101,7 @@ def parse_channels(channels: str | Sequence[str] | None, n_channels: int, source
     s = set(named)
     if not ({"x", "y"} <= s or {"dx", "dy"} <= s):
         raise DataError(source, f"channels {','.join(names)} need x,y or dx,dy")
-    if s & {"x", "y"} and s & {"dx", "dy", "dt"} or ("t" in s and s & {"dx", "dy"}) or ("dt" in s and s & {"x", "y"}):
+    if s & {"x", "y"} and s & {"dx", "dy"} or ("t" in s and s & {"dx", "dy", "dt"}):
         raise DataError(source, f"channels {','.join(names)} mix positions (x, y, t) with steps (dx, dy, dt)")
     return names
 
@@ -199,6 +207,22 @@ def load_padded(
     """
     p = Path(path)
     values = read_npy(p, "padded array")
+    return padded_to_trajectories(values, p, lengths=lengths, mask=mask, channels=channels, rate_hz=rate_hz,
+                                  time_unit=time_unit, pad_value=pad_value)
+
+
+def padded_to_trajectories(
+    values: np.ndarray,
+    p: Path,
+    *,
+    lengths: np.ndarray | str | os.PathLike | None = None,
+    mask: np.ndarray | str | os.PathLike | None = None,
+    channels: str | Sequence[str] | None = None,
+    rate_hz: float = 60.0,
+    time_unit: str = "s",
+    pad_value: float | None = None,
+) -> Trajectories:
+    """:func:`load_padded` on an array already read from ``p`` (the name used in messages)."""
     if values.ndim != 3:
         raise DataError(p, f"a padded array must be [N, T, C]; found shape {values.shape}")
     n, tmax, c = values.shape
@@ -240,6 +264,10 @@ def load_padded(
         t_all = values[..., idx["t"]] * TIME_UNITS[time_unit]
         t0 = t_all[np.arange(n), np.argmax(keep, axis=1)]  # time of each row's first real point
         t = t_all[keep] - np.repeat(t0, lens)
+    elif "dt" in idx:  # positions with a per-point time step (the time since the point before)
+        dt_all = np.where(keep, values[..., idx["dt"]] * TIME_UNITS[time_unit], 0.0)
+        dt_all[np.arange(n), np.argmax(keep, axis=1)] = 0.0  # a row's first point starts its clock
+        t = np.cumsum(dt_all, axis=1)[keep]
     else:
         t = within / float(rate_hz)
     press = press_steps[keep] if press_steps is not None else None

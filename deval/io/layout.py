@@ -1,0 +1,207 @@
+"""Layout descriptions: read the padded arrays research pipelines already made, scaling and all.
+
+A preprocessing pipeline leaves arrays such as ``X_val.npy`` of shape
+``(B, T, 8)`` -- position relative to the start, speed, acceleration, heading
+sin/cos, angular velocity, dt -- min-max scaled to [-1, 1], with the scaling
+parameters and the valid lengths in files of their own. A small layout file
+says what they are, and every reading command then takes the arrays as they
+are::
+
+    # layout.yaml (picked up automatically next to the data, or given with deval --layout FILE)
+    channels: [x, y, speed, acceleration, heading_sin, heading_cos, angular_velocity, dt]
+    scaling: {kind: minmax, range: [-1, 1], params: scaling.json}   # min/max per channel (or mean/std)
+    lengths: L_{stem}.npy           # {stem} is the data file's name without suffix (X_val -> L_X_val.npy)
+    units: {space: px, time: s}     # space: px | screen (with screen: [1920, 1080]); time: s | ms
+    rate_hz: 60                     # spacing of the points when there is no time channel
+
+Keys (all optional but ``channels``):
+
+``channels``
+    One name per channel, in order: ``x, y`` (positions, absolute or relative to
+    the start), ``dx, dy`` (steps), ``t`` (time), ``dt`` (time step), ``press``,
+    ``_`` (skip), or a derivable quantity (``speed``, ``acceleration``,
+    ``heading``, ``heading_sin``, ``heading_cos``, ``angular_velocity``, ...),
+    accepted and ignored: deval derives them again from positions and times.
+``scaling``
+    ``kind: minmax`` (``range`` default [-1, 1]) with ``min``/``max`` lists, or
+    ``kind: standard`` with ``mean``/``std`` lists, one number per channel;
+    the lists may come from ``params``: a ``.json`` (keys ``min``/``max`` or
+    ``mean``/``std``), an ``.npz`` (the same keys) or an ``.npy`` of shape (2, C).
+    Pickled files are refused with a message that says how to re-save them.
+``lengths`` / ``mask``
+    ``.npy`` of valid lengths ``(B,)`` or a boolean mask ``(B, T)``; else ``pad_value``
+    (the scaled value that fills padded rows), else NaN padding.
+``units``, ``rate_hz``
+    As above.
+
+Paths in the layout are relative to the layout file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deval.errors import DataError
+from deval.trajectories import Trajectories
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Layout", "find_layout", "LAYOUT_NAMES"]
+
+#: File names picked up next to a data file.
+LAYOUT_NAMES = ("layout.yaml", "layout.yml", "layout.json")
+_KEYS = {"channels", "scaling", "lengths", "mask", "pad_value", "units", "rate_hz", "format"}
+
+
+def _read_params(path: Path, source: Path) -> dict[str, np.ndarray]:
+    """Scaling parameters from a .json, .npz or .npy (2, C) file, without pickles."""
+    if not path.is_file():
+        raise DataError(source, f"scaling parameters {path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return {k: np.asarray(v, dtype=np.float64) for k, v in raw.items() if k in ("min", "max", "mean", "std")}
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                return {k: np.asarray(z[k], dtype=np.float64) for k in z.files if k in ("min", "max", "mean", "std")}
+        if suffix == ".npy":
+            arr = np.load(path, allow_pickle=False)
+            if arr.ndim != 2 or arr.shape[0] != 2:
+                raise DataError(path, f"an .npy of scaling parameters must have shape (2, C), found {arr.shape}")
+            return {"a": arr[0].astype(np.float64), "b": arr[1].astype(np.float64)}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise DataError(path, "holds pickled objects, which deval refuses to load; re-save the parameters "
+                                  "with numpy.savez(path, min=..., max=...) or as JSON") from None
+        raise DataError(path, f"unreadable scaling parameters ({exc})") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(path, f"unreadable scaling parameters ({exc})") from None
+    raise DataError(path, "scaling parameters must be a .json, .npz or .npy file (a pickle such as .pkl is "
+                          "refused; re-save with numpy.savez(path, min=..., max=...))")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A parsed layout description (see the module docs)."""
+
+    channels: tuple[str, ...]
+    scaling: dict = field(default_factory=dict)
+    lengths: str | None = None
+    mask: str | None = None
+    pad_value: float | None = None
+    space: str = "px"
+    screen: tuple[float, float] | None = None
+    time_unit: str = "s"
+    rate_hz: float = 60.0
+    base: Path = Path(".")
+    source: Path = Path("layout")
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str | os.PathLike = "layout", base: str | os.PathLike = ".") -> "Layout":
+        src = Path(source)
+        if not isinstance(d, dict):
+            raise DataError(src, f"a layout must be a mapping of keys, found {type(d).__name__}")
+        unknown = set(d) - _KEYS
+        if unknown:
+            raise DataError(src, f"unknown layout key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}")
+        ch = d.get("channels")
+        if isinstance(ch, str):
+            ch = [c.strip() for c in ch.split(",")]
+        if not isinstance(ch, list) or not ch:
+            raise DataError(src, "'channels' must list one name per channel (e.g. [x, y, speed, dt])")
+        units = d.get("units") or {}
+        space, time_unit = units.get("space", "px"), units.get("time", "s")
+        if space not in ("px", "screen") or time_unit not in ("s", "ms"):
+            raise DataError(src, f"units: space must be px or screen and time s or ms, got {space!r}, {time_unit!r}")
+        screen = units.get("screen")
+        if space == "screen" and (not isinstance(screen, list) or len(screen) != 2):
+            raise DataError(src, "units: space 'screen' needs screen: [width, height] in pixels")
+        scaling = d.get("scaling") or {}
+        if scaling and scaling.get("kind") not in ("minmax", "standard"):
+            raise DataError(src, "scaling: kind must be 'minmax' or 'standard'")
+        return cls(tuple(str(c).strip().lower() for c in ch), dict(scaling), d.get("lengths"), d.get("mask"),
+                   d.get("pad_value"), space, tuple(screen) if screen else None, time_unit,
+                   float(d.get("rate_hz", 60.0)), Path(base), src)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Layout":
+        """Read a layout file (YAML or JSON)."""
+        p = Path(path)
+        if not p.is_file():
+            raise DataError(p, "no such layout file")
+        try:
+            text = p.read_text(encoding="utf-8")
+            if p.suffix.lower() == ".json":
+                d = json.loads(text)
+            else:
+                import yaml
+
+                d = yaml.safe_load(text)
+        except Exception as exc:  # yaml and json raise many kinds; all mean "unreadable"
+            raise DataError(p, f"unreadable layout ({exc.__class__.__name__}: {str(exc).splitlines()[0]})") from None
+        return cls.from_dict(d, p, p.parent)
+
+    def _path(self, value: str, data: Path) -> Path:
+        return self.base / value.replace("{stem}", data.stem)
+
+    def _unscale(self, values: np.ndarray, data: Path) -> np.ndarray:
+        sc = self.scaling
+        if not sc:
+            return values
+        c = values.shape[-1]
+        params = _read_params(self._path(sc["params"], data), self.source) if sc.get("params") else {}
+        kind = sc["kind"]
+        keys = ("min", "max") if kind == "minmax" else ("mean", "std")
+        vec = {}
+        for i, k in enumerate(keys):
+            v = sc.get(k, params.get(k, params.get("ab"[i])))
+            if v is None:
+                raise DataError(self.source, f"scaling {kind} needs {keys[0]} and {keys[1]} (inline or in params)")
+            v = np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (c,)) if np.size(v) in (1, c) else None
+            if v is None:
+                raise DataError(self.source, f"scaling {k} must hold 1 or {c} numbers (one per channel)")
+            vec[k] = v
+        if kind == "minmax":
+            lo, hi = (float(r) for r in sc.get("range", (-1.0, 1.0)))
+            return (values - lo) / (hi - lo) * (vec["max"] - vec["min"]) + vec["min"]
+        return values * vec["std"] + vec["mean"]
+
+    def read(self, path: str | os.PathLike) -> Trajectories:
+        """The movements of the padded array ``path`` in pixels and seconds (not yet validated)."""
+        from deval.io.padded import _padding_mask, padded_to_trajectories, read_npy
+
+        p = Path(path)
+        raw = read_npy(p, "padded array")
+        if raw.ndim != 3:
+            raise DataError(p, f"a layout describes [N, T, C] arrays; found shape {raw.shape}")
+        if raw.shape[-1] != len(self.channels):
+            raise DataError(p, f"the layout {self.source} names {len(self.channels)} channels, the array has "
+                               f"{raw.shape[-1]}")
+        lengths = read_npy(self._path(self.lengths, p), "lengths") if self.lengths else None
+        mask = read_npy(self._path(self.mask, p), "mask") if self.mask else None
+        keep = _padding_mask(raw.astype(np.float64), p, lengths, mask, self.pad_value)  # in the scaled values
+        values = self._unscale(raw.astype(np.float64), p)
+        if self.space == "screen":
+            w, h = self.screen
+            for name, scale in (("x", w), ("dx", w), ("y", h), ("dy", h)):
+                if name in self.channels:
+                    values[..., self.channels.index(name)] *= scale
+        return padded_to_trajectories(values, p, mask=keep, channels=self.channels, rate_hz=self.rate_hz,
+                                      time_unit=self.time_unit)
+
+
+def find_layout(data: str | os.PathLike) -> Path | None:
+    """A layout file next to ``data`` (:data:`LAYOUT_NAMES`), or None."""
+    folder = Path(data).parent
+    for name in LAYOUT_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return None

@@ -1,0 +1,114 @@
+"""Layouts research pipelines use, built from real movements: compare reads them as it reads the native file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from deval.compare import CompareSettings, compare_sets
+from deval.data import load_sample
+from deval.errors import DataError
+from deval.io import load_trajectories
+from deval.trajectories import Trajectories
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+SETTINGS = CompareSettings(seed=0, metrics=("c2st",), baselines=False, aspects=False)
+
+
+def eight_channel_layout(traj: Trajectories, folder, max_len: int = 64):
+    """(B, T, 8) float32: x, y relative to the start, speed, acceleration, heading sin/cos, angular velocity, dt;
+    min-max scaled to [-1, 1]; parameters in scaling.json, valid lengths in L_X.npy; zero padding."""
+    n = len(traj)
+    lengths = np.minimum(traj.lengths, max_len)
+    feats = np.zeros((n, max_len, 8))
+    for i in range(n):
+        sl = slice(traj.offsets[i], traj.offsets[i] + lengths[i])
+        x, y, t = traj.x[sl] - traj.x[sl][0], traj.y[sl] - traj.y[sl][0], traj.t[sl]
+        dt = np.diff(t, prepend=0.0)
+        v = np.hypot(np.gradient(x), np.gradient(y)) / np.maximum(dt, 1e-3)
+        h = np.arctan2(np.gradient(y), np.gradient(x))
+        feats[i, : lengths[i]] = np.stack([x, y, v, np.gradient(v), np.sin(h), np.cos(h),
+                                           np.gradient(np.unwrap(h)), dt], axis=1)
+    valid = np.arange(max_len)[None, :] < lengths[:, None]
+    lo, hi = feats[valid].min(axis=0), feats[valid].max(axis=0)
+    scaled = np.where(valid[..., None], 2 * (feats - lo) / (hi - lo) - 1, 0.0).astype(np.float32)
+    np.save(folder / "X.npy", scaled)
+    np.save(folder / "L_X.npy", lengths)
+    (folder / "scaling.json").write_text(json.dumps({"min": lo.tolist(), "max": hi.tolist()}))
+    (folder / "layout.yaml").write_text(yaml.safe_dump({
+        "channels": ["x", "y", "speed", "acceleration", "heading_sin", "heading_cos", "angular_velocity", "dt"],
+        "scaling": {"kind": "minmax", "range": [-1, 1], "params": "scaling.json"},
+        "lengths": "L_{stem}.npy"}))
+    return folder / "X.npy"
+
+
+def test_layouts_read_within_0_02_of_the_native_figure(tmp_path):
+    real = load_sample()
+    users = np.unique(real.user)
+    a = real[np.isin(real.user, users[::2])].subsample(600, seed=0)
+    b = real[~np.isin(real.user, users[::2])]
+    b = b.take(np.flatnonzero(b.lengths <= 64)).subsample(600, seed=1)  # the layout keeps 64 points
+    native = compare_sets(a, {"b": b}, SETTINGS).rows[0].metrics["c2st_acc"]
+
+    arr = eight_channel_layout(b, tmp_path)  # layout.yaml beside it: picked up by itself
+    from_layout = load_trajectories(arr)
+    np.testing.assert_allclose(from_layout.x - np.repeat(from_layout.x[from_layout.offsets[:-1]], from_layout.lengths),
+                               b.x - np.repeat(b.x[b.offsets[:-1]], b.lengths), atol=1e-3)
+    np.testing.assert_allclose(from_layout.t, b.t, atol=1e-6)
+    per_file = tmp_path / "json"
+    per_file.mkdir()
+    for i in range(len(b)):
+        sl = slice(b.offsets[i], b.offsets[i + 1])
+        (per_file / f"m{i:04d}.json").write_text(json.dumps(
+            {"x": b.x[sl].tolist(), "y": b.y[sl].tolist(), "t": (1.7e3 + b.t[sl] * 1000).tolist()}))
+    sessions = {}
+    for i in range(len(b)):
+        sl = slice(b.offsets[i], b.offsets[i + 1])
+        sessions.setdefault(f"s{b.user[i]}", []).append(
+            {"x": b.x[sl].tolist(), "y": b.y[sl].tolist(), "t": (b.t[sl] * 1000).tolist()})
+    (tmp_path / "sessions.json").write_text(json.dumps(sessions))
+    readings = {
+        "8-channel scaled arrays": from_layout,
+        "one JSON file per movement, t in ms": load_trajectories(per_file, time_unit="ms"),
+        "dict of sessions, t in ms": load_trajectories(tmp_path / "sessions.json", time_unit="ms"),
+    }
+    for name, tr in readings.items():
+        assert len(tr) == len(b), name
+        got = compare_sets(a, {"b": tr}, SETTINGS).rows[0].metrics["c2st_acc"]
+        assert abs(got - native) <= 0.02, (name, got, native)
+
+
+def test_layout_errors_name_the_file(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((3, 5, 3), np.float32))
+    (tmp_path / "bad.yaml").write_text("channels: [x, y]\n")
+    with pytest.raises(DataError, match="names 2 channels, the array has 3"):
+        load_trajectories(tmp_path / "X.npy", layout=tmp_path / "bad.yaml")
+    (tmp_path / "bad2.yaml").write_text("channels: [x, y, dt]\nscaling: {kind: minmax, params: p.pkl}\n")
+    (tmp_path / "p.pkl").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(DataError, match="refused"):
+        load_trajectories(tmp_path / "X.npy", layout=tmp_path / "bad2.yaml")
+    (tmp_path / "bad3.yaml").write_text("chanels: [x, y, dt]\n")
+    with pytest.raises(DataError, match="unknown layout key"):
+        load_trajectories(tmp_path / "X.npy", layout=tmp_path / "bad3.yaml")
+
+
+def test_cli_takes_a_layout_for_every_padded_input(tmp_path):
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+
+    real = load_sample()
+    (tmp_path / "d").mkdir()
+    eight_channel_layout(real[:150], tmp_path / "d")
+    (tmp_path / "d" / "layout.yaml").rename(tmp_path / "my_layout.yaml")
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "d" / "X.npy"), "--out", str(tmp_path / "o.npz")])
+    assert r.exit_code != 0 and "cannot guess the meaning of 8 channels" in r.output  # no layout: clear error
+    (tmp_path / "my_layout.yaml").write_text((tmp_path / "my_layout.yaml").read_text().replace(
+        "L_{stem}.npy", "d/L_{stem}.npy").replace("scaling.json", "d/scaling.json"))
+    r = CliRunner().invoke(cli, ["--layout", str(tmp_path / "my_layout.yaml"), "convert", str(tmp_path / "d" / "X.npy"),
+                                 "--out", str(tmp_path / "o.npz")])
+    assert r.exit_code == 0, r.output
+    assert len(load_trajectories(tmp_path / "o.npz")) == 150
