@@ -51,3 +51,18 @@ def test_iteration_loop_example_runs_and_the_line_count_is_true(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     lines = (tmp_path / "ev" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and "c2st_acc" in json.loads(lines[0])
+
+
+def test_a_layout_converts_the_loops_scaled_tensors(tmp_path):
+    """The dict-configured loop's scaled 8-channel tensors, described by a layout instead of a converter."""
+    import yaml
+
+    from test_layouts import eight_channel_layout
+
+    real = load_sample()
+    eight_channel_layout(real[:300], tmp_path)
+    X, L = np.load(tmp_path / "X.npy"), np.load(tmp_path / "L_X.npy")
+    ev = RealismEval(real[300:600], every=1, n_samples=200, layout=tmp_path / "layout.yaml", metrics=("c2st",))
+    m = ev(1, (torch.as_tensor(X), L))
+    assert 0.35 <= m["c2st_acc"] <= 0.75 and m["n_fake"] == 300
+    assert yaml.safe_load((tmp_path / "layout.yaml").read_text())["lengths"] == "L_{stem}.npy"

@@ -63,6 +63,10 @@ class RealismEval:
         Movements asked from ``sample_fn`` per evaluation (and real movements used, at most).
     convert : callable, optional
         ``convert(batch) -> Trajectories`` for the harness's own layout.
+    layout : path or Layout, optional
+        A layout description (:mod:`deval.io.layout`) of the batches instead of ``convert``: channel
+        meanings, scaling to undo, units; batches are ``[B, T, C]`` arrays/tensors (padding by
+        ``pad_value`` or NaN), or ``(batch, lengths)`` pairs.
     channels, dt, xy_scale : see :func:`deval.hooks.data.as_trajectories`
     metrics : tuple of str
         Metric groups of ``deval compare`` (default: c2st, mmd, prd, prdc).
@@ -71,14 +75,19 @@ class RealismEval:
     """
 
     def __init__(self, real: Any, *, every: int = 1000, out_dir: str | None = None, n_samples: int = 1000,
-                 convert: Callable[[Any], Trajectories] | None = None, channels: str = "xyt", dt: float = 1 / 60,
+                 convert: Callable[[Any], Trajectories] | None = None, layout: Any = None,
+                 channels: str = "xyt", dt: float = 1 / 60,
                  xy_scale: float = 1.0, metrics: tuple[str, ...] = ("c2st", "mmd", "prd", "prdc"),
                  seed: int = 0) -> None:
         if int(every) < 1 or int(n_samples) < 20:
             raise ConfigError(f"every must be >= 1 and n_samples >= 20, got {every} and {n_samples}")
         self.every, self.n_samples, self.seed = int(every), int(n_samples), int(seed)
         self.out_dir = None if out_dir is None else Path(out_dir)
-        self.convert, self.channels, self.dt, self.xy_scale = convert, channels, dt, xy_scale
+        if layout is not None:
+            from deval.io.layout import Layout
+
+            layout = layout if isinstance(layout, Layout) else Layout.load(layout)
+        self.convert, self.layout, self.channels, self.dt, self.xy_scale = convert, layout, channels, dt, xy_scale
         self.metrics = tuple(metrics)
         self.real = self._as_trajectories(real, "real").subsample(self.n_samples, seed=self.seed)
         self.history: list[dict] = []
@@ -86,6 +95,9 @@ class RealismEval:
     def _as_trajectories(self, batch: Any, source: str) -> Trajectories:
         if isinstance(batch, Trajectories):
             return batch
+        if self.layout is not None:
+            values, lengths = batch if isinstance(batch, tuple) else (batch, None)
+            return self.layout.from_array(values, source, lengths=lengths)
         if self.convert is not None:
             out = self.convert(batch)
             if not isinstance(out, Trajectories):

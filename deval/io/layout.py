@@ -176,19 +176,31 @@ class Layout:
 
     def read(self, path: str | os.PathLike) -> Trajectories:
         """The movements of the padded array ``path`` in pixels and seconds (not yet validated)."""
-        from deval.io.padded import _padding_mask, padded_to_trajectories, read_npy
+        from deval.io.padded import read_npy
 
         p = Path(path)
-        raw = read_npy(p, "padded array")
+        lengths = read_npy(self._path(self.lengths, p), "lengths") if self.lengths else None
+        mask = read_npy(self._path(self.mask, p), "mask") if self.mask else None
+        return self.from_array(read_npy(p, "padded array"), p, lengths=lengths, mask=mask)
+
+    def from_array(self, raw: Any, source: str | os.PathLike = "array", *, lengths: Any = None,
+                   mask: Any = None) -> Trajectories:
+        """Movements from an in-memory ``[N, T, C]`` array or tensor in this layout (a training loop's batch);
+        ``lengths`` / ``mask`` as arrays (else ``pad_value`` or NaN padding)."""
+        from deval.hooks.data import to_numpy
+        from deval.io.padded import _padding_mask, padded_to_trajectories
+
+        p = Path(source)
+        raw = to_numpy(raw, dtype=np.float64)
         if raw.ndim != 3:
             raise DataError(p, f"a layout describes [N, T, C] arrays; found shape {raw.shape}")
         if raw.shape[-1] != len(self.channels):
             raise DataError(p, f"the layout {self.source} names {len(self.channels)} channels, the array has "
                                f"{raw.shape[-1]}")
-        lengths = read_npy(self._path(self.lengths, p), "lengths") if self.lengths else None
-        mask = read_npy(self._path(self.mask, p), "mask") if self.mask else None
-        keep = _padding_mask(raw.astype(np.float64), p, lengths, mask, self.pad_value)  # in the scaled values
-        values = self._unscale(raw.astype(np.float64), p)
+        lengths = None if lengths is None else to_numpy(lengths)
+        mask = None if mask is None else to_numpy(mask)
+        keep = _padding_mask(raw, p, lengths, mask, self.pad_value)  # in the scaled values
+        values = self._unscale(raw, p)
         if self.space == "screen":
             w, h = self.screen
             for name, scale in (("x", w), ("dx", w), ("y", h), ("dy", h)):
