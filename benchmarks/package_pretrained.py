@@ -77,7 +77,68 @@ def main() -> None:
         "held_out": json.loads(Path(args.realism).read_text()) if args.realism else {},
     }
     write_text(dest / "card.json", json.dumps(card, indent=2), force=True)
+    write_text(dest / "MODEL_CARD.md", model_card(card), force=True)
     print(json.dumps(card, indent=2))
+
+
+def model_card(card: dict) -> str:
+    """The Markdown model card from ``card.json``."""
+    d, t, m, h = card["data"], card["training"], card["model"], card.get("held_out", {})
+    split = d["split"]
+    lines = [
+        f"# `{card['name']}`: deval's pretrained diffusion model",
+        "",
+        "## Data",
+        f"{d['movements']:,} pointer movements of {d['users']} people (`{d['file']}`: SapiMouse users 1-72; "
+        f"{d['citation']}). Browser logging at about 60 Hz: whole milliseconds, whole pixels. Validation during "
+        f"training: {split.get('n_val', '?')} movements held out ({split.get('how')} split, fraction "
+        f"{split.get('fraction')}).",
+        "",
+        "## Training",
+        f"- command: `{t['command']}`" if t["command"] else "- command: see configs/diffusion_pretrained.yaml",
+        f"- preset `{t['preset']}`, {t['steps']:,} steps (checkpoint of step {t['best_step']}), wall time "
+        f"{t['wall_time_min']} min on {t['hardware']} (torch {t['torch']}, one thread, next to other jobs)",
+        f"- model: {m['denoiser']} denoiser, {m['parameters']:,} parameters, up to {m['max_len']} steps per "
+        f"movement; sampler {m['sampler']} with {m['sampler_steps']} steps; files {m['size_bytes'] / 1e6:.1f} MB",
+        "- logger (`logger.json`): the clock runs and pixel grid of the training movements; `timing=model` "
+        "(default) re-records samples with it, `--timing like` uses your file's logger instead",
+        "",
+        "## Measured realism",
+    ]
+    if h:
+        lines += [
+            f"Same configuration trained without {h['n_users']} held-out people ({h['users']}), measured on "
+            f"{h['n_per_side']:,} of their movements per side with `{h['command']}` (timing `{h['timing']}`):",
+            "",
+            "| measure | value | issue bar |",
+            "|---|---|---|",
+            f"| meter C2ST (headline) | {h['c2st']} [{h['c2st_ci'][0]}, {h['c2st_ci'][1]}] | within +0.05 of human "
+            f"vs human ({h['human_vs_human']}) |",
+            f"| probes: features / sequence / stack | {h['probes']['features']} / {h['probes']['sequence']} / "
+            f"{h['probes']['stack']} | |",
+            f"| per aspect | {', '.join(f'{k} {v}' for k, v in h['aspects'].items())} | |",
+            f"| k-NN precision / recall / coverage | {h['knn_precision']} / {h['knn_recall']} / {h['coverage']} | "
+            ">= 0.9 each |",
+            f"| sampling | {h['samples_per_s']} movements/s on {h['threads']} CPU threads | >= 1,000/s |",
+            f"| largest standardised gaps | {', '.join(h['largest_gaps'])} | |",
+        ]
+    lines += [
+        "",
+        "## Limits",
+        "- One device population: browser logging at about 60 Hz on desktop mice. Other loggers (polling rates, "
+        "touchpads, OS-level hooks) differ; use `--timing like` with your own recordings, and measure with "
+        "`deval compare` against your people before relying on it.",
+        "- Movements of up to 64 steps are generated directly; longer ones are generated at 64 steps and re-cut.",
+        "- Pointing movements only (no press channel, drags or scrolls).",
+        "- The model is easy to tell from people by a strong probe (see the table): it is a source of hard "
+        "negatives, not a human simulator.",
+        "",
+        "Retrain: `deval train-generator diffusion --data sapimouse_dev.npz --config configs/diffusion_pretrained.yaml "
+        "--out runs/sapimouse-small`, then `python benchmarks/package_pretrained.py --run runs/sapimouse-small "
+        "--data sapimouse_dev.npz --realism realism.json --force`.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
