@@ -278,6 +278,30 @@ def run_meter(real: PreparedSet, fake: PreparedSet, settings: CompareSettings, *
                            classifier=settings.c2st_classifier, **kw)
 
 
+#: distance bin edges (px) and direction sectors of :func:`condition_labels`
+CONDITION_DISTANCE_EDGES = (0.0, 200.0, 500.0, 1000.0, float("inf"))
+CONDITION_SECTORS = 8
+
+
+def condition_labels(traj: Trajectories, distance_edges: Sequence[float] = CONDITION_DISTANCE_EDGES,
+                     sectors: int = CONDITION_SECTORS) -> np.ndarray:
+    """One label per movement: its start-to-end distance bin x direction sector, e.g. ``"200-500px/E"``.
+
+    Directions are screen directions (y down): sector 0 is centred on +x (E), then clockwise on screen
+    (SE, S, ...) for 8 sectors; other counts are numbered.
+    """
+    d = traj.end - traj.start
+    dist = np.hypot(d[:, 0], d[:, 1])
+    edges = np.asarray(distance_edges, dtype=np.float64)
+    b = np.clip(np.searchsorted(edges, dist, side="right") - 1, 0, len(edges) - 2)
+    ang = np.arctan2(d[:, 1], d[:, 0])
+    sec = np.floor((ang + np.pi / sectors) / (2 * np.pi / sectors)).astype(int) % sectors
+    names = ("E", "SE", "S", "SW", "W", "NW", "N", "NE") if sectors == 8 else tuple(str(k) for k in range(sectors))
+    fmt = lambda v: "inf" if np.isinf(v) else f"{v:g}"  # noqa: E731
+    bins = [f"{fmt(edges[k])}-{fmt(edges[k + 1])}px" for k in range(len(edges) - 1)]
+    return np.array([f"{bins[i]}/{names[j]}" for i, j in zip(b, sec)], dtype=object)
+
+
 def aspect_key(name: str) -> str:
     """Column-safe key of an aspect name (``"speed profile"`` -> ``"speed_profile"``)."""
     return name.replace("/", "_").replace(" ", "_")
@@ -485,6 +509,7 @@ def compare_sets(
     *,
     real_name: str = "real",
     progress: Callable[[str], None] | None = None,
+    real_for: Mapping[str, Trajectories] | None = None,
 ) -> CompareResult:
     """Compare every fake set with ``real``.
 
@@ -498,6 +523,10 @@ def compare_sets(
         Seeds, sample caps, metric and feature selection.
     progress : callable, optional
         Called with a short message before each step (the CLI's progress bar).
+    real_for : mapping of fake name -> Trajectories, optional
+        Judge that fake set against this part of the real set only (e.g. the
+        real movements of its condition, :func:`condition_labels`;
+        ``compare --by-condition``).
 
     Returns
     -------
@@ -517,9 +546,17 @@ def compare_sets(
 
     scaler = FeatureScaler().fit(real_p.features)
     rows = []
+    real_parts: dict[int, tuple[PreparedSet, object]] = {}
     for fp in fake_ps:
         step(f"metrics: {fp.name}")
-        rows.append(compare_pair(real_p, fp, settings, scaler))
+        ref, ref_scaler = real_p, scaler
+        if real_for is not None and fp.name in real_for:  # a row judged against its own part of the real set
+            part = real_for[fp.name]
+            if id(part) not in real_parts:
+                sub = prepare(part, f"{real_name} ({fp.name})", settings)
+                real_parts[id(part)] = (sub, FeatureScaler().fit(sub.features))
+            ref, ref_scaler = real_parts[id(part)]
+        rows.append(compare_pair(ref, fp, settings, ref_scaler))
         log.info("%s: %s", fp.name, rows[-1].metrics)
     baselines = []
     if settings.baselines and "c2st" in settings.metrics:

@@ -129,3 +129,21 @@ def test_60hz_view_hides_the_logger_and_small_sets_get_no_verdict(tmp_path):
     r = CliRunner().invoke(cli, ["compare", str(tmp_path / "a.npz"), str(tmp_path / "six.npz"), "--out",
                                  str(tmp_path / "rep"), "-q"])
     assert r.exit_code != 0 and "too few movements to judge" in r.output and "Traceback" not in r.output
+
+
+def test_by_condition_gives_one_row_per_distance_and_direction(tmp_path):
+    from deval.compare import condition_labels
+    from deval.data import load_sample
+
+    real = load_sample()
+    labels = condition_labels(real)
+    assert labels[0].endswith(("/E", "/SE", "/S", "/SW", "/W", "/NW", "/N", "/NE"))
+    real[:1000].save(tmp_path / "real.npz")
+    real[1000:].save(tmp_path / "other.npz")
+    r = CliRunner().invoke(cli, ["compare", str(tmp_path / "real.npz"), str(tmp_path / "other.npz"), "--by-condition",
+                                 "--distance-bins", "0,500,inf", "--min-per-condition", "40", "--metrics", "c2st",
+                                 "--no-baselines", "--no-sequence-probe", "--out", str(tmp_path / "rep"), "-q"])
+    assert r.exit_code == 0, r.output
+    m = pd.read_csv(tmp_path / "rep" / "metrics.csv")
+    assert len(m) >= 4 and all(":0-500px/" in f or ":500-infpx/" in f for f in m["fake"])
+    assert (m["c2st_acc"] < 0.75).all()  # the same people, condition by condition

@@ -39,6 +39,14 @@ def _csv_list(value: str) -> tuple[str, ...]:
               help="Run the meter's sequence-level probe (a small 1-D CNN on the steps) and the stacked probe.")
 @click.option("--no-baselines", is_flag=True, help="Skip the real-vs-real reference C2STs.")
 @click.option("--by-style", is_flag=True, help="Split each FAKE file by its style column: one row per style.")
+@click.option("--by-condition", is_flag=True,
+              help="Split each FAKE file by condition (start-to-end distance bin x 8 direction sectors): one row "
+                   "per condition, judged against the real movements of the same condition (conditions with "
+                   "fewer than --min-per-condition movements on either side are left out).")
+@click.option("--distance-bins", default="0,200,500,1000,inf", show_default=True,
+              help="Distance bin edges in pixels for --by-condition.")
+@click.option("--min-per-condition", type=click.IntRange(min=20), default=50, show_default=True,
+              help="Fewest movements per side for a --by-condition row.")
 @click.option("--format", "fmt", default=None, help="Input format for every file (default: detect).")
 @click.option("--animation", "animations", multiple=True, type=click.Path(exists=True, dir_okay=False),
               metavar="FILE.gif", help="GIF to embed in report.html, e.g. the denoising.gif written by "
@@ -46,7 +54,8 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @quiet_option
 @force_option
 def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, folds, group_by_user,
-            permutations, view, sequence_probe, no_baselines, by_style, fmt, animations, quiet, force):
+            permutations, view, sequence_probe, no_baselines, by_style, by_condition, distance_bins, min_per_condition,
+            fmt, animations, quiet, force):
     """Judge how close FAKE movement sets are to REAL ones.
 
     Every set goes through the same canonicalisation and feature extraction;
@@ -82,18 +91,45 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     )
     real_traj = load_trajectories(real, fmt)
     fake_trajs = {}
+    real_for: dict = {}
+    real_parts: dict = {}
+    part_condition: dict[str, str] = {}
     for path in fakes:
         traj = load_trajectories(path, fmt)
         parts = {Path(path).stem: traj}
         if by_style:
             parts = {f"{Path(path).stem}:{st}": traj[traj.style == st] for st in dict.fromkeys(traj.style)}
-        for name, part in parts.items():
+        if by_condition:
+            from deval.compare import condition_labels
+
+            try:
+                edges = tuple(float(v) for v in distance_bins.split(","))
+            except ValueError:
+                raise click.BadParameter(f"{distance_bins!r}: comma-separated numbers", param_hint="--distance-bins")
+            real_labels = condition_labels(real_traj, edges)
+            split_parts = {}
+            for base, part in parts.items():
+                labels = condition_labels(part, edges)
+                for c in sorted(set(labels)):
+                    if (labels == c).sum() >= min_per_condition and (real_labels == c).sum() >= min_per_condition:
+                        split_parts[f"{base}:{c}"] = part[labels == c]
+                        real_parts.setdefault(c, real_traj[real_labels == c])
+                        part_condition[f"{base}:{c}"] = c
+            if not split_parts:
+                raise click.UsageError(f"no condition has {min_per_condition} movements on both sides; lower "
+                                       "--min-per-condition or use coarser --distance-bins")
+            parts = split_parts
+        for key, part in parts.items():
+            name = key
             while name in fake_trajs or name == Path(real).stem:
                 name += "'"
             fake_trajs[name] = part
+            if key in part_condition:
+                real_for[name] = real_parts[part_condition[key]]
     steps = 2 + 2 * len(fake_trajs) + (0 if no_baselines else 1)
     with step_progress(steps, "compare", quiet) as advance:
-        result = compare_sets(real_traj, fake_trajs, settings, real_name=Path(real).stem, progress=advance)
+        result = compare_sets(real_traj, fake_trajs, settings, real_name=Path(real).stem, progress=advance,
+                              real_for=real_for or None)
         advance("report")
         html = write_compare_report(result, out, force=force, animations=captions)
     for v in result.verdicts():
