@@ -112,3 +112,30 @@ def test_cli_takes_a_layout_for_every_padded_input(tmp_path):
                                  "--out", str(tmp_path / "o.npz")])
     assert r.exit_code == 0, r.output
     assert len(load_trajectories(tmp_path / "o.npz")) == 150
+
+
+def test_write_back_in_the_real_datas_layout_and_scaling(tmp_path):
+    """real -> deval -> the pipeline's own layout: positions, time steps and lengths match the pipeline's arrays."""
+    from click.testing import CliRunner
+
+    from deval.cli.main import cli
+
+    real = load_sample()
+    b = real.take(np.flatnonzero(real.lengths <= 64)[:200])
+    eight_channel_layout(b, tmp_path)
+    X, L = np.load(tmp_path / "X.npy"), np.load(tmp_path / "L_X.npy")
+    back = load_trajectories(tmp_path / "X.npy")  # read through the layout beside it
+    back.save(tmp_path / "back.npz")
+    r = CliRunner().invoke(cli, ["--layout", str(tmp_path / "layout.yaml"), "convert", str(tmp_path / "back.npz"),
+                                 "--out", str(tmp_path / "Y.npy")])
+    assert r.exit_code == 0, r.output
+    Y, LY = np.load(tmp_path / "Y.npy"), np.load(tmp_path / "L_Y.npy")
+    np.testing.assert_array_equal(LY, L)
+    valid = np.arange(X.shape[1])[None, :] < L[:, None]
+    for ch in (0, 1, 7):  # x, y relative to the start, dt: the channels that carry the movement
+        np.testing.assert_allclose(Y[..., ch][valid], X[..., ch][valid], atol=1e-5)
+    assert (Y[~valid] == 0).all()
+    again = load_trajectories(tmp_path / "Y.npy", layout=tmp_path / "layout.yaml")
+    np.testing.assert_allclose(again.t, back.t, atol=1e-6)
+    np.testing.assert_allclose(again.x - np.repeat(again.x[again.offsets[:-1]], again.lengths),
+                               back.x - np.repeat(back.x[back.offsets[:-1]], back.lengths), atol=1e-3)

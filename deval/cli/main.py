@@ -79,6 +79,8 @@ def cli(verbose: int, on_repeated_time: str, layout: str | None, strict: bool) -
     set_repeated_time_policy(on_repeated_time)
     set_strict_units(strict)
     set_default_layout(layout)
+    ctx = click.get_current_context()
+    ctx.call_on_close(lambda: (set_repeated_time_policy("drop"), set_strict_units(False), set_default_layout(None)))
 
 
 def _terminate(signum, frame) -> None:

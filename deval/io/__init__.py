@@ -181,12 +181,14 @@ WRITE_FORMATS = {".npz": "npz", ".csv": "csv", ".json": "json", ".npy": "padded"
 
 
 def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool = False,
-                      format: str | None = None) -> None:
+                      format: str | None = None, layout: Any = None) -> None:
     """Write ``traj`` atomically (refuses to overwrite without ``force``) in the format of the file's suffix.
 
     ``.npz`` the native archive; ``.csv`` long CSV (``traj_id, t, x, y[, press]`` plus metadata columns);
     ``.json`` a list of movement objects; ``.npy`` a NaN-padded ``[N, T, 3]`` array of ``x, y, t`` (the
-    padding marks the lengths; :func:`load_trajectories` reads it back). ``format`` overrides the suffix.
+    padding marks the lengths; :func:`load_trajectories` reads it back) -- or, with a ``layout`` (a layout
+    file or :class:`~deval.io.layout.Layout`; default :data:`default_layout`), that layout's scaled array and
+    lengths file. ``format`` overrides the suffix.
     """
     p = Path(path)
     fmt = format or WRITE_FORMATS.get(p.suffix.lower())
@@ -204,6 +206,12 @@ def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool =
 
         save_json_lists(traj, p, force=force)
     elif fmt == "padded":
+        layout = layout or default_layout
+        if layout is not None:
+            from deval.io.layout import Layout
+
+            (layout if isinstance(layout, Layout) else Layout.load(layout)).write(traj, p, force=force)
+            return
         from deval.io.padded import save_padded
 
         save_padded(traj, p, force=force)

@@ -33,8 +33,22 @@ Keys (all optional but ``channels``):
     (the scaled value that fills padded rows), else NaN padding.
 ``units``, ``rate_hz``
     As above.
+``relative``
+    Positions are relative to each movement's start (used when writing;
+    reading works either way).
 
 Paths in the layout are relative to the layout file.
+
+**Writing** (:meth:`Layout.write`; ``deval --layout FILE convert neg.npz --out
+X_neg.npy``, or ``generate-negatives --out X_neg.npy`` under ``--layout``)
+produces the same layout: the channels computed from positions and times
+(``speed`` = step length / dt, ``acceleration`` = d speed / dt, ``heading`` =
+atan2 of the step, ``angular_velocity`` = d heading / dt, each at the point that
+ends its step, 0 at a movement's first point; ``dt`` = time since the point
+before), scaled forward with the same parameters (values outside the real
+data's range are not clipped), zero (or ``pad_value``) padding, and the
+lengths file named by ``lengths``. Derived channels follow these definitions,
+which may differ in detail from a pipeline's own.
 """
 
 from __future__ import annotations
@@ -57,7 +71,7 @@ __all__ = ["Layout", "find_layout", "LAYOUT_NAMES"]
 
 #: File names picked up next to a data file.
 LAYOUT_NAMES = ("layout.yaml", "layout.yml", "layout.json")
-_KEYS = {"channels", "scaling", "lengths", "mask", "pad_value", "units", "rate_hz", "format"}
+_KEYS = {"channels", "scaling", "lengths", "mask", "pad_value", "units", "rate_hz", "format", "relative"}
 
 
 def _read_params(path: Path, source: Path) -> dict[str, np.ndarray]:
@@ -103,6 +117,7 @@ class Layout:
     rate_hz: float = 60.0
     base: Path = Path(".")
     source: Path = Path("layout")
+    relative: bool = True
 
     @classmethod
     def from_dict(cls, d: Any, source: str | os.PathLike = "layout", base: str | os.PathLike = ".") -> "Layout":
@@ -129,7 +144,7 @@ class Layout:
             raise DataError(src, "scaling: kind must be 'minmax' or 'standard'")
         return cls(tuple(str(c).strip().lower() for c in ch), dict(scaling), d.get("lengths"), d.get("mask"),
                    d.get("pad_value"), space, tuple(screen) if screen else None, time_unit,
-                   float(d.get("rate_hz", 60.0)), Path(base), src)
+                   float(d.get("rate_hz", 60.0)), Path(base), src, bool(d.get("relative", True)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Layout":
@@ -152,11 +167,8 @@ class Layout:
     def _path(self, value: str, data: Path) -> Path:
         return self.base / value.replace("{stem}", data.stem)
 
-    def _unscale(self, values: np.ndarray, data: Path) -> np.ndarray:
+    def _scale_vectors(self, c: int, data: Path) -> tuple[str, dict, tuple[float, float]]:
         sc = self.scaling
-        if not sc:
-            return values
-        c = values.shape[-1]
         params = _read_params(self._path(sc["params"], data), self.source) if sc.get("params") else {}
         kind = sc["kind"]
         keys = ("min", "max") if kind == "minmax" else ("mean", "std")
@@ -165,14 +177,95 @@ class Layout:
             v = sc.get(k, params.get(k, params.get("ab"[i])))
             if v is None:
                 raise DataError(self.source, f"scaling {kind} needs {keys[0]} and {keys[1]} (inline or in params)")
-            v = np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (c,)) if np.size(v) in (1, c) else None
-            if v is None:
+            if np.size(v) not in (1, c):
                 raise DataError(self.source, f"scaling {k} must hold 1 or {c} numbers (one per channel)")
-            vec[k] = v
+            vec[k] = np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (c,))
+        lo, hi = (float(r) for r in sc.get("range", (-1.0, 1.0)))
+        return kind, vec, (lo, hi)
+
+    def _unscale(self, values: np.ndarray, data: Path) -> np.ndarray:
+        if not self.scaling:
+            return values
+        kind, vec, (lo, hi) = self._scale_vectors(values.shape[-1], data)
         if kind == "minmax":
-            lo, hi = (float(r) for r in sc.get("range", (-1.0, 1.0)))
             return (values - lo) / (hi - lo) * (vec["max"] - vec["min"]) + vec["min"]
         return values * vec["std"] + vec["mean"]
+
+    def _scale(self, values: np.ndarray, data: Path) -> np.ndarray:
+        if not self.scaling:
+            return values
+        kind, vec, (lo, hi) = self._scale_vectors(values.shape[-1], data)
+        span = np.where(vec["max"] - vec["min"] == 0, 1.0, vec["max"] - vec["min"]) if kind == "minmax" else None
+        if kind == "minmax":
+            return (values - vec["min"]) / span * (hi - lo) + lo
+        return (values - vec["mean"]) / np.where(vec["std"] == 0, 1.0, vec["std"])
+
+    def to_array(self, traj: Trajectories, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``traj`` in this layout: ``(values (N, T, C) float32, scaled and padded; lengths (N,))``.
+
+        Movements longer than ``max_len`` (default: the longest) are truncated."""
+        n = len(traj)
+        lengths = traj.lengths if max_len is None else np.minimum(traj.lengths, max_len)
+        tmax = int(lengths.max(initial=1))
+        seg = traj.segment_ids
+        first = np.zeros(traj.n_points, dtype=bool)
+        first[traj.offsets[:-1][traj.lengths > 0]] = True
+        x, y, t = traj.x.copy(), traj.y.copy(), traj.t
+        if self.relative:
+            x -= np.repeat(traj.x[traj.offsets[:-1]], traj.lengths)
+            y -= np.repeat(traj.y[traj.offsets[:-1]], traj.lengths)
+        scale = (self.screen if self.space == "screen" else (1.0, 1.0))
+        tu = 1e-3 if self.time_unit == "ms" else 1.0
+
+        def back(v):  # difference to the point before, 0 at a movement's first point
+            d = np.zeros_like(v)
+            d[1:] = np.diff(v)
+            d[first] = 0.0
+            return d
+
+        dx, dy, dt = back(x), back(y), back(t)
+        safe = np.where(dt > 0, dt, np.inf)
+        speed = np.hypot(dx, dy) / safe
+        heading = np.where(first, 0.0, np.arctan2(dy, dx))
+        turn = np.angle(np.exp(1j * back(heading)))
+        cols = {"x": x / scale[0], "y": y / scale[1], "dx": dx / scale[0], "dy": dy / scale[1], "t": t / tu,
+                "dt": dt / tu, "press": (traj.press.astype(float) if traj.press is not None else np.zeros_like(x)),
+                "speed": speed, "acceleration": back(speed) / safe, "heading": heading,
+                "heading_sin": np.where(first, 0.0, np.sin(heading)), "heading_cos": np.where(first, 1.0, np.cos(heading)),
+                "angular_velocity": turn / safe, "distance": np.cumsum(np.hypot(dx, dy)) - np.repeat(
+                    np.cumsum(np.hypot(dx, dy))[traj.offsets[:-1]], traj.lengths), "_": np.zeros_like(x)}
+        missing = [c for c in self.channels if c not in cols]
+        if missing:
+            raise DataError(self.source, f"cannot write channel(s) {', '.join(missing)}")
+        within = np.arange(traj.n_points) - np.repeat(traj.offsets[:-1], traj.lengths)
+        ok = within < tmax
+        out = np.full((n, tmax, len(self.channels)), np.nan)
+        for j, c in enumerate(self.channels):
+            out[seg[ok], within[ok], j] = cols[c][ok]
+        valid = np.arange(tmax)[None, :] < lengths[:, None]
+        scaled = self._scale(out, self.source)
+        scaled[~valid] = 0.0 if self.pad_value is None else self.pad_value
+        return scaled.astype(np.float32), lengths.astype(np.int64)
+
+    def write(self, traj: Trajectories, path: str | os.PathLike, force: bool = False,
+              max_len: int | None = None) -> list[Path]:
+        """Write ``traj`` as this layout's array at ``path`` and its lengths file (atomic); returns the paths."""
+        from deval.atomic import atomic_write, check_writable
+
+        p = Path(path)
+        values, lengths = self.to_array(traj, max_len)
+        out = [p]
+        targets = [(p, values)]
+        if self.lengths:
+            lp = p.parent / Path(self.lengths.replace("{stem}", p.stem)).name
+            targets.append((lp, lengths))
+            out.append(lp)
+        for q, _ in targets:
+            check_writable(q, force)
+        for q, arr in targets:
+            with atomic_write(q, "wb", force=force) as f:
+                np.save(f, arr, allow_pickle=False)
+        return out
 
     def read(self, path: str | os.PathLike) -> Trajectories:
         """The movements of the padded array ``path`` in pixels and seconds (not yet validated)."""
