@@ -110,7 +110,7 @@ def _write_files(result: CompareResult, out: Path, figures: bool, embedded: list
     for r in result.rows:
         if r.distances is not None:
             d = r.distances.sort_values("ks", ascending=False).head(15)
-            distances_tables.append((r.name, html_table(d)))
+            distances_tables.append((r.name, html_table(d.rename_axis("feature").reset_index())))
     html = render(
         "compare.html",
         real_name=result.real_name,

@@ -26,10 +26,11 @@ def base_css() -> str:
 
 
 def html_table(df: pd.DataFrame, float_format: str = "{:.3f}", index: bool = False) -> Markup:
-    """A DataFrame as an HTML table (floats formatted, text left-aligned)."""
+    """A DataFrame as an HTML table (floats formatted, text left-aligned) in a box that scrolls sideways
+    when the table is wider than the page."""
     formatters = {c: float_format.format for c in df.columns if pd.api.types.is_float_dtype(df[c])}
     html = df.to_html(index=index, formatters=formatters, border=0, escape=True, na_rep="")
-    return Markup(html)
+    return Markup(f'<div class="scroll">{html}</div>')
 
 
 def render(template: str, **context) -> str:

@@ -147,3 +147,27 @@ def test_by_condition_gives_one_row_per_distance_and_direction(tmp_path):
     m = pd.read_csv(tmp_path / "rep" / "metrics.csv")
     assert len(m) >= 4 and all(":0-500px/" in f or ":500-infpx/" in f for f in m["fake"])
     assert (m["c2st_acc"] < 0.75).all()  # the same people, condition by condition
+
+
+def test_report_reads_well(tmp_path):
+    """Per-feature tables name their features, tables scroll in their box, colour-blind-safe source colours,
+    'not computed' is neutral, the breakdown says which aspect gives a set away."""
+    import re
+
+    from deval.data import load_sample
+    from deval.generators import get
+    from deval.reports.compare_report import write_compare_report
+    from deval.reports.figures import FAKE_COLORS
+
+    real = load_sample()[:300]
+    fakes = {"spline": get("spline")().sample(200, cond=real.endpoints().resample(200, seed=0), seed=0)}
+    res = compare_sets(real, fakes, CompareSettings(metrics=("c2st", "distances"), baselines=False))
+    html = write_compare_report(res, tmp_path / "rep").read_text()
+    assert "Where the difference lies" in html and "gives itself away most by its" in html
+    tables = re.findall(r"(.{30})<table", html, flags=re.S)
+    assert tables and all('<div class="scroll">' in t for t in tables)
+    assert "<th>feature</th>" in html and "whole_ms_share" in html
+    assert FAKE_COLORS[:3] == ("#E69F00", "#56B4E9", "#009E73")  # Okabe-Ito
+    no_c2st = compare_sets(real, fakes, CompareSettings(metrics=("mmd",), baselines=False, mmd_permutations=10))
+    html = write_compare_report(no_c2st, tmp_path / "rep2").read_text()
+    assert 'class="neutral">C2ST not computed' in html
