@@ -41,7 +41,6 @@ import inspect
 import json
 import logging
 import os
-import random
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -51,6 +50,7 @@ import numpy as np
 from deval.errors import CheckpointError, ConfigError, DataError
 
 from .data import CHANNEL_CONVENTIONS, as_trajectories
+from .isolation import isolated
 
 __all__ = ["DiffusionEvalHook", "HOOK_METRICS"]
 
@@ -62,19 +62,6 @@ _FROM_COMPARE = {"c2st_acc": "c2st_acc_val", "mmd2": "mmd_val", "prd_precision":
                  "prd_recall": "prd_recall_val"}
 #: fewest validation movements an evaluation accepts (PRD uses 20 clusters; C2ST 5 folds)
 MIN_VAL = 20
-
-
-def _modules(model: Any) -> list:
-    """Objects with ``training`` / ``train(bool)`` inside ``model`` (a module, a list/tuple/dict of them, or None)."""
-    if model is None:
-        return []
-    if isinstance(model, dict):
-        model = list(model.values())
-    if isinstance(model, (list, tuple, set)):
-        return [m for item in model for m in _modules(item)]
-    if hasattr(model, "training") and hasattr(model, "train"):
-        return [model]
-    raise ConfigError(f"model must be a torch module (or a list/dict of them), got {type(model).__name__}")
 
 
 def _takes_condition(fn: Callable) -> bool:
@@ -265,34 +252,10 @@ class DiffusionEvalHook:
     def evaluate(self, epoch: int | None, val_data: Any, gan_sample_fn: Callable | None = None, model: Any = None,
                  *, mask: Any = None, lengths: Any = None) -> dict[str, float]:
         """Run one evaluation now (see :meth:`__call__`); works even when the hook is disabled."""
-        import contextlib
-
-        import torch
-
         if self.checkpoint is None:
             raise ConfigError("no diffusion checkpoint (--diffusion_eval_checkpoint DIR)")
-        modules = _modules(model)
-        modes = [m.training for m in modules]
-        py_state, np_state = random.getstate(), np.random.get_state()
-        threads_before = torch.get_num_threads()
-        cuda = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
-        limits = contextlib.nullcontext()
-        if self.threads:
-            from threadpoolctl import threadpool_limits
-
-            limits = threadpool_limits(limits=self.threads)
-            torch.set_num_threads(self.threads)
-        try:
-            for m in modules:
-                m.train(False)
-            with limits, torch.random.fork_rng(devices=cuda), torch.no_grad():
-                return self._evaluate(epoch, val_data, gan_sample_fn, mask, lengths)
-        finally:
-            for m, mode in zip(modules, modes):
-                m.train(mode)
-            random.setstate(py_state)
-            np.random.set_state(np_state)
-            torch.set_num_threads(threads_before)
+        with isolated(model, self.threads):
+            return self._evaluate(epoch, val_data, gan_sample_fn, mask, lengths)
 
     def _evaluate(self, epoch, val_data, gan_sample_fn, mask, lengths) -> dict[str, float]:
         from deval.compare import CompareSettings, compare_pair, prepare

@@ -29,20 +29,18 @@ train/eval mode of ``model``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import random
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
 from deval.atomic import json_ready
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
 
 from .data import as_trajectories
+from .isolation import isolated
 
 __all__ = ["RealismEval"]
 
@@ -113,7 +111,7 @@ class RealismEval:
         """Evaluate ``sample_fn(n_samples)`` when ``iteration`` is due; ``{}`` otherwise (nothing is sampled)."""
         if not self.due(iteration):
             return {}
-        with self._quiet(model):
+        with isolated(model):
             batch = sample_fn(self.n_samples)
         return self.evaluate(iteration, batch, model=model)
 
@@ -126,7 +124,7 @@ class RealismEval:
         from deval.compare import realism_scores
 
         t0 = time.perf_counter()
-        with self._quiet(model):
+        with isolated(model):
             fake = self._as_trajectories(fake_batch, "fake")
             scores = realism_scores(self.real, fake, seed=self.seed, metrics=self.metrics)
         line = {"iteration": int(iteration), "seconds": round(time.perf_counter() - t0, 2),
@@ -138,23 +136,3 @@ class RealismEval:
             with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(line, allow_nan=False) + "\n")
         return line
-
-    @contextlib.contextmanager
-    def _quiet(self, model: Any):
-        """No gradients, eval mode for ``model``, and the caller's random states restored afterwards."""
-        import torch
-
-        modules = [] if model is None else (list(model) if isinstance(model, (list, tuple)) else [model])
-        modes = [m.training for m in modules]
-        py, npy, th = random.getstate(), np.random.get_state(), torch.get_rng_state()
-        try:
-            for m in modules:
-                m.eval()
-            with torch.no_grad():
-                yield
-        finally:
-            for m, mode in zip(modules, modes):
-                m.train(mode)
-            random.setstate(py)
-            np.random.set_state(npy)
-            torch.set_rng_state(th)
