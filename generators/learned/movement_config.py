@@ -28,6 +28,7 @@ class DataConfig:
     val_split: str = "user"  #: "user" (held-out people) or "random" (held-out movements)
     val_fraction: float = 0.15  #: fraction of users (or movements) held out
     max_train: int = 0  #: use at most this many training movements (0 = all)
+    split_seed: int = -1  #: seed of the validation split (-1: the run's seed), so training seeds can share a split
 
     def checks(self) -> list[tuple[bool, str]]:
         """``(ok, message)`` pairs for the value ranges of this section."""

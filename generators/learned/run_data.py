@@ -21,7 +21,7 @@ def split_for_training(data: Trajectories, cfg) -> tuple[Trajectories, Trajector
     """Training and validation movements of a run, and the record written to ``split.json``.
 
     The split follows ``cfg.data.val_split`` / ``val_fraction`` with seed
-    ``cfg.seed`` (:func:`~.split.train_val_split`: whole users by default); at
+    ``cfg.data.split_seed`` (``cfg.seed`` when it is -1) (:func:`~.split.train_val_split`: whole users by default); at
     most ``cfg.data.max_train`` training movements are kept (drawn with
     ``numpy.random.default_rng(cfg.seed)``, recorded as ``n_train_used``);
     movements without a net displacement are dropped from both sides (they have
@@ -33,7 +33,8 @@ def split_for_training(data: Trajectories, cfg) -> tuple[Trajectories, Trajector
         Invalid movements, or fewer than 2 training / 1 validation movements left.
     """
     data = data.validate(min_points=2)
-    train_idx, val_idx, split = train_val_split(data, cfg.data.val_split, cfg.data.val_fraction, cfg.seed)
+    split_seed = cfg.seed if getattr(cfg.data, "split_seed", -1) < 0 else cfg.data.split_seed
+    train_idx, val_idx, split = train_val_split(data, cfg.data.val_split, cfg.data.val_fraction, split_seed)
     rng = np.random.default_rng(cfg.seed)
     if cfg.data.max_train and len(train_idx) > cfg.data.max_train:
         train_idx = np.sort(rng.choice(train_idx, cfg.data.max_train, replace=False))
