@@ -48,7 +48,16 @@ def main() -> None:
     rows.append(("features + PSD (both sets)", time.perf_counter() - t0))
     scaler = FeatureScaler().fit(rp.features)
     total = rows[0][1]
-    for metric in ("c2st", "mmd", "prd", "prdc", "distances", "spectral"):
+    meter_parts = {"c2st: meter feature probe": dict(sequence_probe=False, aspects=False),
+                   "c2st: + per-aspect probes": dict(sequence_probe=False, aspects=True),
+                   "c2st: + sequence and stack probes (full meter)": dict(sequence_probe=True, aspects=True)}
+    for name, kw in meter_parts.items():
+        s = CompareSettings(seed=args.seed, metrics=("c2st",), **kw)
+        t = time.perf_counter()
+        compare_pair(rp, fp, s, scaler)
+        rows.append((name, time.perf_counter() - t))
+    total += rows[-1][1]
+    for metric in ("mmd", "prd", "prdc", "distances", "spectral"):
         s = CompareSettings(seed=args.seed, metrics=(metric,))
         t = time.perf_counter()
         compare_pair(rp, fp, s, scaler)
@@ -58,7 +67,7 @@ def main() -> None:
     real_baselines(rp, settings)
     rows.append(("baselines (real vs real, 3k per side)", time.perf_counter() - t))
     total += rows[-1][1]
-    rows.append(("total", total))
+    rows.append(("total (features, full meter, other metrics, baselines)", total))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"# deval compare, {args.n} vs {args.n} movements ({real.n_points + fake.n_points} points), "
