@@ -1,7 +1,7 @@
 """Package a diffusion training run as deval's shipped default model (package data).
 
-Copies the run's best checkpoint (tensors-only ``model.pt`` and the JSON
-files) into ``generators/diffusion/pretrained/NAME/``, writes ``logger.json``
+Writes the run's checkpoint (``best/`` unless a checkpoint directory is given) as
+``model.safetensors`` plus the JSON files into ``generators/diffusion/pretrained/NAME/``, writes ``logger.json``
 (the logger of the run's training movements) when the run has none, and
 ``card.json`` with what the model card states: data, command, steps, wall
 time, size, and the realism figures of ``benchmarks/bench_realism.py
@@ -24,10 +24,11 @@ import torch
 
 from deval.atomic import write_text
 from deval.generators.diffusion.checkpoint import DIFFUSION_CHECKPOINTS
+from deval.generators.learned.checkpoint import WEIGHTS, save_weights
 from deval.generators.logger import ReferenceLogger
 from deval.io import load_trajectories
 
-FILES = ("model.pt", "config.json", "normalizer.json", "encoder.json")
+JSON_FILES = ("config.json", "normalizer.json", "encoder.json")
 DEST = Path(__file__).resolve().parents[1] / "generators" / "diffusion" / "pretrained"
 
 
@@ -49,7 +50,8 @@ def main() -> None:
     if dest.exists() and any(dest.iterdir()) and not args.force:
         raise SystemExit(f"{dest} exists; use --force")
     dest.mkdir(parents=True, exist_ok=True)
-    for f in FILES:
+    save_weights(dest / WEIGHTS, state)  # safetensors, whatever the run wrote
+    for f in JSON_FILES:
         shutil.copyfile(src / f, dest / f)
     data = load_trajectories(args.data)
     split = json.loads((run / "split.json").read_text())
@@ -73,7 +75,7 @@ def main() -> None:
                      "hardware": args.hardware, "torch": torch.__version__},
         "model": {"denoiser": cfg.model.denoiser, "parameters": n_params, "max_len": cfg.data.max_len,
                   "sampler": cfg.sample.sampler, "sampler_steps": cfg.sample.steps,
-                  "size_bytes": int(sum((dest / f).stat().st_size for f in (*FILES, "logger.json")))},
+                  "size_bytes": int(sum((dest / f).stat().st_size for f in (WEIGHTS, *JSON_FILES, "logger.json")))},
         "held_out": json.loads(Path(args.realism).read_text()) if args.realism else {},
     }
     write_text(dest / "card.json", json.dumps(card, indent=2), force=True)

@@ -170,7 +170,7 @@ def test_recreation_of_an_oracle_denoiser_is_exact(data):
 # ---------------------------------------------------------------------------- a training run
 def test_smoke_preset_learns_press_aware_sequences(smoke_run, data):
     out, summary = smoke_run
-    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.pt", "final/encoder.json",
+    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.safetensors", "final/encoder.json",
               "last/training_state.pt"):
         assert (out / f).is_file(), f
     assert summary["steps"] == 250 and summary["seconds"] < 30

@@ -63,9 +63,11 @@ def test_smoke_preset_overfits_one_batch(trained):
 def test_run_directory_contents(trained):
     out, _ = trained
     for sub in ("best", "final"):
-        for f in ("model.pt", "config.json", "normalizer.json", "encoder.json"):
+        for f in ("model.safetensors", "config.json", "normalizer.json", "encoder.json", "logger.json"):
             assert (out / sub / f).is_file()
-        state = torch.load(out / sub / "model.pt", weights_only=True)
+        from safetensors.torch import load_file
+
+        state = load_file(out / sub / "model.safetensors")
         assert all(isinstance(v, torch.Tensor) for v in state.values())
     lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(lines) == 1
@@ -182,6 +184,7 @@ def test_crafted_checkpoint_runs_no_code_and_the_error_gives_no_unsafe_hint(trai
         def __reduce__(self):
             return (open, (str(marker), "w"))
 
+    (bad / "model.safetensors").unlink()  # an older checkpoint: model.pt, read with weights_only=True only
     with open(bad / "model.pt", "wb") as f:
         pickle.dump({"w": Evil()}, f)
     with pytest.raises(CheckpointError) as err:
@@ -192,3 +195,15 @@ def test_crafted_checkpoint_runs_no_code_and_the_error_gives_no_unsafe_hint(trai
                                    "-o", str(tmp_path / "x.npz")])
     assert res.exit_code != 0 and "Traceback" not in res.output and not marker.exists()
     assert "weights_only=False" not in res.output
+
+
+def test_weights_are_safetensors_and_a_corrupt_file_is_refused(trained, tmp_path):
+    import shutil
+
+    out, _ = trained
+    bad = tmp_path / "bad"
+    shutil.copytree(out / "best", bad)
+    assert not (bad / "model.pt").exists()
+    (bad / "model.safetensors").write_bytes(b"\x00" * 40)
+    with pytest.raises(CheckpointError, match="safetensors"):
+        registry.get("diffusion").load(bad)

@@ -52,7 +52,7 @@ def gan_run(tmp_path_factory, gan_registered):
 def test_smoke_training_learns_the_shape_of_the_data(gan_run):
     data, out, summary = gan_run
     # the run layout of the diffusion trainer
-    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.pt", "final/model.pt", "final/normalizer.json",
+    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.safetensors", "final/model.safetensors", "final/normalizer.json",
               "final/encoder.json", "last/training_state.pt"):
         assert (out / f).is_file(), f
     split = json.loads((out / "split.json").read_text())
@@ -141,6 +141,7 @@ def test_unsafe_and_foreign_checkpoints_are_refused(gan_run, tmp_path):
     ck = tmp_path / "ck"
     shutil.copytree(out / "final", ck)
     marker = tmp_path / "pwned"
+    (ck / "model.safetensors").unlink()  # an older checkpoint: model.pt, read with weights_only=True only
     torch.save({"weight": torch.zeros(2), "x": _Planted(marker)}, ck / "model.pt")
     with pytest.raises(CheckpointError, match="not a plain tensor state dict"):
         GANGenerator.load(ck)

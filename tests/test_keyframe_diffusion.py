@@ -286,9 +286,11 @@ def test_smoke_preset_trains_both_stages(trained):
     assert last["loss1"] < 0.6 * first["loss1"], (first, last)
     assert last["loss2"] < 0.6 * first["loss2"], (first, last)
     for sub in ("best", "final"):
-        for f in ("model.pt", "config.json", "normalizer.json", "encoder.json"):
+        for f in ("model.safetensors", "config.json", "normalizer.json", "encoder.json"):
             assert (out / sub / f).is_file()
-        state = torch.load(out / sub / "model.pt", weights_only=True)
+        from safetensors.torch import load_file
+
+        state = load_file(out / sub / "model.safetensors")
         assert any(k.startswith("keypoint_model.") for k in state) and any(k.startswith("fill_model.") for k in state)
     line = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
     for key in ("val_loss1", "val_loss2", "c2st_acc", "mmd2", "prd_precision", "goal_distance_err_rel"):

@@ -267,6 +267,7 @@ def test_checkpoint_round_trip_and_refusals(data, tmp_path):
         def __reduce__(self):
             return (type(marker).touch, (marker,))
 
+    (tmp_path / "run" / "final" / "model.safetensors").unlink()  # an older checkpoint: model.pt
     with open(tmp_path / "run" / "final" / "model.pt", "wb") as f:
         pickle.dump({"value": Planted()}, f, protocol=2)
     with pytest.raises(CheckpointError, match="not a plain tensor state dict"):
@@ -320,7 +321,7 @@ def test_generate_by_length_equals_full_padding_and_seeds_chunks():
 # ------------------------------------------------------------------------- a training run
 def test_training_run_learns_and_writes_the_run_directory(toy_run, data):
     out, summary = toy_run
-    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.pt", "final/model.pt", "last/model.pt",
+    for f in ("config.json", "split.json", "metrics.jsonl", "best/model.safetensors", "final/model.safetensors", "last/model.safetensors",
               "last/training_state.pt"):
         assert (out / f).is_file(), f
     # from (3 - mean)^2 + variance per channel down to about the variance (1 for standardised steps)

@@ -21,12 +21,13 @@ pytestmark = [pytest.mark.usefixtures("one_torch_thread"),
 def test_shipped_files_are_tensors_and_json_within_25_mb():
     d = pretrained.checkpoint_path()
     names = sorted(p.name for p in d.iterdir())
-    assert {"model.pt", "config.json", "normalizer.json", "encoder.json", "logger.json", "card.json",
+    assert {"model.safetensors", "config.json", "normalizer.json", "encoder.json", "logger.json", "card.json",
             "MODEL_CARD.md"} <= set(names)
     assert sum(p.stat().st_size for p in d.iterdir()) < 25 * 2**20
     import torch
+    from safetensors.torch import load_file
 
-    state = torch.load(d / "model.pt", weights_only=True)
+    state = load_file(d / "model.safetensors")
     assert all(isinstance(v, torch.Tensor) for v in state.values())
     card = pretrained.card()
     assert card["data"]["users"] == 72 and card["held_out"]["c2st"] > 0.5

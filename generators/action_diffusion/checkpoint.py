@@ -1,6 +1,6 @@
 """Checkpoints of ``action-diffusion`` (the shared learned-generator layout).
 
-``model.pt`` holds the EMA network's state dict, ``config.json`` the
+``model.safetensors`` holds the EMA network's state dict, ``config.json`` the
 :class:`~.config.ActionDiffusionConfig` (tagged ``"generator":
 "action-diffusion"``), ``normalizer.json`` the fixed
 ``[0, 1] -> [-1, 1]`` map of ``x, y, press`` (identity on the companded

@@ -2,7 +2,7 @@
 
 A checkpoint directory holds
 
-``model.pt``         the EMA weights (``torch.save`` of a plain state dict)
+``model.safetensors`` the EMA weights (older checkpoints: ``model.pt``, read with ``weights_only=True``)
 ``config.json``      the full :class:`~.config.DiffusionConfig` (no ``generator`` tag: the original format)
 ``normalizer.json``  the per-channel statistics (:class:`deval.canonical.Normalizer`)
 ``encoder.json``     representation settings and condition statistics

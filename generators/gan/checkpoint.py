@@ -2,7 +2,7 @@
 
 A checkpoint directory holds
 
-``model.pt``         the EMA generator weights (plain tensor state dict, loaded with ``weights_only=True``)
+``model.safetensors``  the EMA generator weights (older checkpoints: ``model.pt``, read with ``weights_only=True``)
 ``config.json``      the full :class:`~.config.GANConfig` (top-level ``"generator": "gan"``)
 ``normalizer.json``  the per-channel statistics (:class:`deval.canonical.Normalizer`)
 ``encoder.json``     representation settings and condition statistics

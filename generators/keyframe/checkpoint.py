@@ -1,6 +1,6 @@
 """Checkpoints of the keyframe diffusion generator (the shared learned-generator layout).
 
-``model.pt`` holds both networks (EMA weights), ``config.json`` the
+``model.safetensors`` holds both networks (EMA weights), ``config.json`` the
 :class:`~.config.KeyframeConfig` (tagged ``"generator": "keyframe-diffusion"``),
 ``normalizer.json`` the step normaliser of the movement encoder and
 ``encoder.json`` the encoder's settings and statistics with the position

@@ -2,7 +2,9 @@
 
 A checkpoint directory holds
 
-``model.pt``         the sampling weights (``torch.save`` of a flat state dict of tensors)
+``model.safetensors`` the sampling weights (a flat dict of tensors in the ``safetensors`` format: no code,
+                     nothing to unpickle); checkpoints written before it hold ``model.pt``, read with
+                     ``torch.load(..., weights_only=True)`` only
 ``config.json``      the full configuration (:class:`~.sectioned_config.SectionedConfig`)
 ``normalizer.json``  the per-channel statistics (:class:`deval.canonical.Normalizer`)
 ``encoder.json``     representation settings and condition statistics (plus ``extra``, e.g. the
@@ -42,9 +44,46 @@ from deval.canonical import Normalizer
 from deval.errors import CheckpointError, ConfigError, DataError
 from deval.generators.diffusion.representation import MovementEncoder
 
-__all__ = ["FILES", "save_tensor_dict", "load_tensor_dict", "CheckpointFormat"]
+__all__ = ["FILES", "WEIGHTS", "LEGACY_WEIGHTS", "weights_file", "save_weights", "load_weights", "save_tensor_dict",
+           "load_tensor_dict", "CheckpointFormat"]
 
-FILES = ("model.pt", "config.json", "normalizer.json", "encoder.json")
+#: the weights file written, and the one of older checkpoints (still read, with ``weights_only=True``)
+WEIGHTS = "model.safetensors"
+LEGACY_WEIGHTS = "model.pt"
+FILES = (WEIGHTS, "config.json", "normalizer.json", "encoder.json")
+
+
+def weights_file(directory: str | os.PathLike) -> Path:
+    """The weights file of a checkpoint directory: ``model.safetensors``, else an older ``model.pt``."""
+    d = Path(directory)
+    return d / WEIGHTS if (d / WEIGHTS).is_file() or not (d / LEGACY_WEIGHTS).is_file() else d / LEGACY_WEIGHTS
+
+
+def save_weights(path: str | os.PathLike, state: dict, force: bool = True) -> None:
+    """Atomically write a flat dict of tensors as ``safetensors``."""
+    from safetensors.torch import save
+
+    data = save({k: v.detach().cpu().contiguous().clone() for k, v in state.items()})
+    write_bytes(path, data, force=force)
+
+
+def load_weights(path: str | os.PathLike, map_location="cpu") -> dict:
+    """Tensors of a weights file: ``safetensors`` (never runs code), or a legacy ``.pt`` through
+    :func:`load_tensor_dict` (``weights_only=True``)."""
+    p = Path(path)
+    if p.suffix != ".safetensors":
+        return load_tensor_dict(p, map_location)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: missing")
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        state = load(p.read_bytes())
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{p}: not a readable safetensors file ({str(exc).splitlines()[0] if str(exc) else exc})") from None
+    dev = torch.device(map_location) if isinstance(map_location, str) else map_location
+    return {k: v.to(dev) for k, v in state.items()} if dev is not None and str(dev) != "cpu" else state
 
 
 def save_tensor_dict(path: str | os.PathLike, state: dict, force: bool = True) -> None:
@@ -117,7 +156,8 @@ class CheckpointFormat:
         """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        save_tensor_dict(d / "model.pt", {k: v.detach().cpu() for k, v in state_dict.items()})
+        save_weights(d / WEIGHTS, state_dict)
+        (d / LEGACY_WEIGHTS).unlink(missing_ok=True)  # a directory rewritten in the new format keeps no stale .pt
         write_text(d / "config.json", json_text(config.to_dict(), indent=2), force=True)
         self.write_encoder(d, encoder, extra)
         if logger is not None:
@@ -158,12 +198,12 @@ class CheckpointFormat:
             raise CheckpointError(f"{p}: no such {self.label} checkpoint directory; {self.train_hint}")
         if p.is_file():
             raise CheckpointError(f"{p}: give the checkpoint directory, not a file; {self.train_hint}")
-        if (p / "model.pt").exists():
+        if (p / WEIGHTS).exists() or (p / LEGACY_WEIGHTS).exists():
             return p
         for sub in ("best", "final"):
-            if (p / sub / "model.pt").exists():
+            if (p / sub / WEIGHTS).exists() or (p / sub / LEGACY_WEIGHTS).exists():
                 return p / sub
-        raise CheckpointError(f"{p}: no {self.label} checkpoint here (no model.pt, best/ or final/); {self.train_hint}")
+        raise CheckpointError(f"{p}: no {self.label} checkpoint here (no {WEIGHTS}, best/ or final/); {self.train_hint}")
 
     def load(self, path: str | os.PathLike, map_location="cpu") -> tuple[dict, Any, Any]:
         """Read ``(state_dict, config, encoder)`` from a checkpoint or run directory.
@@ -176,7 +216,9 @@ class CheckpointFormat:
             objects are never loaded), or invalid metadata.
         """
         d = self.resolve(path)
-        missing = [f for f in FILES if not (d / f).is_file()]
+        missing = [f for f in FILES[1:] if not (d / f).is_file()]
+        if not weights_file(d).is_file():
+            missing.insert(0, WEIGHTS)
         if missing:
             raise CheckpointError(f"{d}: incomplete checkpoint, missing {', '.join(missing)}")
         try:
@@ -184,9 +226,10 @@ class CheckpointFormat:
         except (json.JSONDecodeError, OSError) as exc:
             raise CheckpointError(f"{d / 'config.json'}: unreadable ({exc})") from None
         self._check_tag(d, cfg_d)
-        state = load_tensor_dict(d / "model.pt", map_location)
+        wf = weights_file(d)
+        state = load_weights(wf, map_location)
         if not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise CheckpointError(f"{d / 'model.pt'}: expected a flat state dict of tensors")
+            raise CheckpointError(f"{wf}: expected a flat state dict of tensors")
         try:
             config = self.config_cls.from_dict(cfg_d)
             encoder = self.read_encoder(d)
