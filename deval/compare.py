@@ -350,6 +350,12 @@ def compare_pair(
     if "prdc" in settings.metrics:
         res = M.knn_prdc(xr, xf, k=settings.prdc_k)
         out.update(knn_precision=res.precision, knn_recall=res.recall, density=res.density, coverage=res.coverage)
+        from deval.realism_meter import wilson_interval
+
+        # each is a share of samples (fake inside the real manifold; real inside the fake one; real balls covered)
+        for key, value, n in (("knn_precision", res.precision, res.n_fake), ("knn_recall", res.recall, res.n_real),
+                              ("coverage", res.coverage, res.n_real)):
+            out[f"{key}_ci_low"], out[f"{key}_ci_high"] = wilson_interval(int(round(value * n)), n)
         details["prdc"] = res.to_dict()
     if "distances" in settings.metrics:
         distances = M.feature_distances(real.features, fake.features)
