@@ -156,9 +156,15 @@ def test_cli_commands_give_one_line_errors(tmp_path_factory, payload):
     path = d / "bad.npz"
     _write_npz(path, payload)
     runner = CliRunner()
+    from deval.data import sample_path
+
     for args in (["convert", str(path), "--out", str(d / "o.npz"), "--force"],
                  ["generate-negatives", "-s", "spline", "--like", str(path), "--n", "3", "-o", str(d / "n.npz"),
-                  "--force", "-q"]):
+                  "--force", "-q"],
+                 ["train-detector", "--real", str(path), "--negatives", str(sample_path()), "--head", "logistic",
+                  "--out", str(d / "det"), "--force", "-q"],
+                 ["compare", str(sample_path()), str(path), "--metrics", "c2st,mmd", "--no-baselines",
+                  "--no-sequence-probe", "--permutations", "5", "--out", str(d / "rep"), "--force", "-q"]):
         r = runner.invoke(cli, args)
         assert r.exit_code in (0, 1, 2), r.output
         assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
@@ -166,6 +172,9 @@ def test_cli_commands_give_one_line_errors(tmp_path_factory, payload):
         if r.exit_code == 0 and args[0] == "generate-negatives":
             out = load_trajectories(d / "n.npz")
             assert np.isfinite(out.x).all() and np.isfinite(out.t).all()
+        if r.exit_code == 0 and args[0] == "compare":
+            text = (d / "rep" / "metrics.json").read_text()
+            json.loads(text, parse_constant=lambda c: pytest.fail(f"metrics.json holds {c}"))
 
 
 @pytest.mark.slow

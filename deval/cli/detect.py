@@ -13,6 +13,9 @@ from deval.cli.progress import step_progress
 HEAD_CHOICES = ("hgb", "logistic", "cnn", "gru")
 TORCH_HEADS = ("cnn", "gru")
 
+#: below this many movements of a class, train-detector reports no training AUC
+MIN_PER_CLASS = 30
+
 
 class GreedyOption(click.Option):
     """A repeatable option that also takes every following value up to the next option.
@@ -159,9 +162,13 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
         }
         path = save_detector(det, out, force=force, training=training)
         advance("saved")
+    few = min(len(real_t), int(np.sum(y))) < MIN_PER_CLASS
+    fit_text = ("training ROC-AUC not reported: too few movements to mean anything (at least "
+                f"{MIN_PER_CLASS} per class; use deval evaluate on held-out people to judge a detector)") if few else (
+        f"training ROC-AUC {'n/a' if auc is None else f'{auc:.3f}'} (on its own training data; deval evaluate "
+        "judges held-out people and styles)")
     click.echo(f"{head} detector ({det.n_parameters()} parameters, view {v.name}) trained on {len(real_t)} human "
-               f"and {int(np.sum(y))} bot movements ({', '.join(bots)}); training ROC-AUC "
-               f"{'n/a' if auc is None else f'{auc:.3f}'}")
+               f"and {int(np.sum(y))} bot movements ({', '.join(bots)}); {fit_text}")
     click.echo(f"saved: {path.parent}")
 
 
