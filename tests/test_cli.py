@@ -91,3 +91,25 @@ def test_same_seed_same_bytes_for_generate_and_compare(tmp_path):
     a = (tmp_path / "rep1" / "metrics.json").read_text()
     b = (tmp_path / "rep2" / "metrics.json").read_text().replace('"neg2"', '"neg1"')  # the file names differ
     assert a == b
+
+
+def test_score_gives_the_same_bytes_twice(tmp_path):
+    from deval.data import load_sample
+
+    real = load_sample()
+    real[:300].save(tmp_path / "real.npz")
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--like", str(tmp_path / "real.npz"),
+                                 "--n", "300", "-q", "--out", str(tmp_path / "neg.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["train-detector", "--real", str(tmp_path / "real.npz"), "--negatives",
+                                 str(tmp_path / "neg.npz"), "--head", "hgb", "--out", str(tmp_path / "det"), "-q"])
+    assert r.exit_code == 0, r.output
+    real[300:500].save(tmp_path / "new.npz")
+    for k in (1, 2):
+        r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--out",
+                                     str(tmp_path / f"s{k}.csv"), "-q"])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "s1.csv").read_bytes() == (tmp_path / "s2.csv").read_bytes()
+    r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--out",
+                                 str(tmp_path / "new.npz"), "--force"])
+    assert r.exit_code != 0 and "one of this command's inputs" in r.output
