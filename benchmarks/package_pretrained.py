@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from deval.atomic import write_text
+from deval.atomic import json_text, write_text
 from deval.generators.diffusion.checkpoint import DIFFUSION_CHECKPOINTS
 from deval.generators.learned.checkpoint import WEIGHTS, save_weights
 from deval.generators.logger import ReferenceLogger
@@ -36,6 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", required=True, help="training run directory (its best/ is shipped)")
     ap.add_argument("--data", required=True, help="the data the run was trained on")
+    ap.add_argument("--checkpoint", default=None, help="which checkpoint of the run (best, final; default: best)")
     ap.add_argument("--name", default="sapimouse-small")
     ap.add_argument("--realism", default=None, help="JSON written by bench_realism.py --json-out")
     ap.add_argument("--command", default="", help="the training command, for the card")
@@ -44,25 +44,28 @@ def main() -> None:
     args = ap.parse_args()
 
     run = Path(args.run)
-    src = DIFFUSION_CHECKPOINTS.resolve(run)
+    src = DIFFUSION_CHECKPOINTS.resolve(run / args.checkpoint if args.checkpoint else run)
     state, cfg, encoder = DIFFUSION_CHECKPOINTS.load(src)  # validates (weights_only)
     dest = DEST / args.name
     if dest.exists() and any(dest.iterdir()) and not args.force:
         raise SystemExit(f"{dest} exists; use --force")
     dest.mkdir(parents=True, exist_ok=True)
     save_weights(dest / WEIGHTS, state)  # safetensors, whatever the run wrote
-    for f in JSON_FILES:
-        shutil.copyfile(src / f, dest / f)
+    for f in JSON_FILES:  # re-written as standard JSON (runs from before deval wrote strict JSON hold NaN)
+        write_text(dest / f, json_text(json.loads((src / f).read_text(encoding="utf-8"))), force=True)
     data = load_trajectories(args.data)
     split = json.loads((run / "split.json").read_text())
     if (src / "logger.json").is_file():
-        shutil.copyfile(src / "logger.json", dest / "logger.json")
+        write_text(dest / "logger.json", json_text(json.loads((src / "logger.json").read_text())), force=True)
     else:  # runs started before checkpoints carried their logger: the same fit TrainingRun makes
         held = set(split.get("val_users", []))
         train = data[~np.isin(data.user, list(held))] if held else data
         logger = ReferenceLogger.fit(train, max_runs=2000, seed=cfg.seed)
         write_text(dest / "logger.json", json.dumps(logger.to_dict()), force=True)
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    elapsed = [line["elapsed_s"] for line in lines]
+    # a resumed run restarts its clock: add the last time of every segment
+    wall_s = sum(a for a, b in zip(elapsed, elapsed[1:] + [0.0]) if b < a)
     best = json.loads((src / "encoder.json").read_text()).get("extra", {}).get("metrics", {})
     n_params = int(sum(v.numel() for v in state.values()))
     card = {
@@ -71,12 +74,14 @@ def main() -> None:
                  "split": split, "citation": "Antal, Fejer & Buza 2021, SapiMouse: Mouse Dynamics-based User "
                                              "Authentication Using Deep Feature Learning (SACI 2021)"},
         "training": {"command": args.command, "preset": cfg.preset, "steps": cfg.train.steps,
-                     "best_step": best.get("step"), "wall_time_min": round(lines[-1]["elapsed_s"] / 60, 1),
+                     "best_step": best.get("step"), "wall_time_min": round(wall_s / 60, 1),
                      "hardware": args.hardware, "torch": torch.__version__},
         "model": {"denoiser": cfg.model.denoiser, "parameters": n_params, "max_len": cfg.data.max_len,
                   "sampler": cfg.sample.sampler, "sampler_steps": cfg.sample.steps,
                   "size_bytes": int(sum((dest / f).stat().st_size for f in (WEIGHTS, *JSON_FILES, "logger.json")))},
         "held_out": json.loads(Path(args.realism).read_text()) if args.realism else {},
+        "validation_at_last_step": {k: lines[-1].get(k) for k in ("step", "c2st_acc", "c2st_ci_low", "c2st_ci_high",
+                                                                  "knn_precision", "knn_recall", "coverage")},
     }
     write_text(dest / "card.json", json.dumps(card, indent=2), force=True)
     write_text(dest / "MODEL_CARD.md", model_card(card), force=True)

@@ -4,7 +4,7 @@
 --source diffusion`` samples from when no ``--checkpoint`` is given; its model
 card is ``sapimouse-small/MODEL_CARD.md`` (data, command, hardware, wall time,
 measured realism, limits). A checkpoint directory holds tensors only
-(``model.pt``, read with ``torch.load(..., weights_only=True)``) and JSON
+(``model.safetensors``) and JSON
 (``config.json``, ``normalizer.json``, ``encoder.json``, ``logger.json``).
 """
 
@@ -25,8 +25,8 @@ def checkpoint_path(name: str = DEFAULT_MODEL) -> Path:
 
 
 def available(name: str = DEFAULT_MODEL) -> bool:
-    """The shipped checkpoint ``name`` is installed (its ``model.pt`` exists)."""
-    return (checkpoint_path(name) / "model.pt").is_file()
+    """The shipped checkpoint ``name`` is installed (its weights file exists)."""
+    return (checkpoint_path(name) / "model.safetensors").is_file()
 
 
 def model_card(name: str = DEFAULT_MODEL) -> str:
