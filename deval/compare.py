@@ -324,8 +324,14 @@ def compare_pair(
     from deval import metrics as M
 
     seed = settings.seed
-    scaler = scaler or FeatureScaler().fit(real.features)
-    xr, xf = scaler.transform(real.features), scaler.transform(fake.features)
+    # distance-based metrics (MMD, PRD, k-NN) on the kinematic + spectral features: the shape features are for the
+    # probes (a column that is constant in the real set, e.g. whole_ms_share, would dominate every distance)
+    from deval.features.shape import SHAPE_DOCS
+
+    cols = [c for c in real.features.columns if c not in SHAPE_DOCS] or list(real.features.columns)
+    if scaler is None or list(getattr(scaler, "columns_", cols)) != cols:
+        scaler = FeatureScaler().fit(real.features[cols])
+    xr, xf = scaler.transform(real.features[cols]), scaler.transform(fake.features[cols])
     out: dict[str, float] = {}
     details: dict[str, dict] = {}
     distances = curve = None
@@ -475,7 +481,7 @@ def _take(ps: PreparedSet, idx: np.ndarray, name: str) -> PreparedSet:
                        ps.psd[idx], canon)
 
 
-def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 3000) -> list[dict]:
+def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: int = 2000) -> list[dict]:
     """The realism meter on the real set against itself: random halves and (with user ids) two groups of people.
 
     Both use the same probes and headline as a fake set's row, so the figures
@@ -548,9 +554,7 @@ def compare_sets(
     for name, traj in fakes.items():
         step(f"features: {name}")
         fake_ps.append(prepare(traj, name, settings))
-    from deval.features.scaling import FeatureScaler
-
-    scaler = FeatureScaler().fit(real_p.features)
+    scaler = None
     rows = []
     real_parts: dict[int, tuple[PreparedSet, object]] = {}
     for fp in fake_ps:
@@ -560,7 +564,7 @@ def compare_sets(
             part = real_for[fp.name]
             if id(part) not in real_parts:
                 sub = prepare(part, f"{real_name} ({fp.name})", settings)
-                real_parts[id(part)] = (sub, FeatureScaler().fit(sub.features))
+                real_parts[id(part)] = (sub, None)
             ref, ref_scaler = real_parts[id(part)]
         rows.append(compare_pair(ref, fp, settings, ref_scaler))
         log.info("%s: %s", fp.name, rows[-1].metrics)
