@@ -37,7 +37,7 @@ def test_importing_and_a_disabled_hook_cost_nothing():
     assert res.stdout.strip() == "[]"
 
 
-def test_flags_defaults_values_and_errors(tmp_path):
+def test_flags_defaults_values_and_errors(tmp_path, monkeypatch):
     a = _parse([])
     assert a.use_diffusion_eval is False and a.diffusion_eval_every == 1 and a.diffusion_eval_checkpoint is None
     assert (a.diffusion_eval_samples, a.diffusion_eval_out, a.diffusion_eval_steps, a.diffusion_eval_device) == (
@@ -52,6 +52,11 @@ def test_flags_defaults_values_and_errors(tmp_path):
     for bad in (["--diffusion_eval_every", "0"], ["--diffusion_eval_samples", "x"], ["--diffusion_eval_device", "tpu"]):
         with pytest.raises(SystemExit):
             _parse(bad)
+    from deval.generators.diffusion import pretrained
+
+    if pretrained.available():  # no checkpoint given: the shipped pretrained model
+        assert DiffusionEvalHook.from_args(_parse(["--use_diffusion_eval"])).checkpoint == pretrained.checkpoint_path()
+    monkeypatch.setattr(pretrained, "available", lambda name=None: False)
     with pytest.raises(ConfigError, match="--diffusion_eval_checkpoint"):
         DiffusionEvalHook.from_args(_parse(["--use_diffusion_eval"]))
     with pytest.raises(CheckpointError, match="no such"):
