@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deval.compare import CompareSettings, compare_pair, prepare, real_baselines
-from deval.features.scaling import FeatureScaler
+from deval.compare import CompareSettings, compare_pair, distance_scaler, prepare, real_baselines
 from deval.generators import get
 from deval.io import load_trajectories
 
@@ -46,7 +45,7 @@ def main() -> None:
     rp = prepare(real, "real", settings)
     fp = prepare(fake, "fake", settings)
     rows.append(("features + PSD (both sets)", time.perf_counter() - t0))
-    scaler = FeatureScaler().fit(rp.features)
+    scaler = distance_scaler(rp)
     total = rows[0][1]
     meter_parts = {"c2st: meter feature probe": dict(sequence_probe=False, aspects=False),
                    "c2st: + per-aspect probes": dict(sequence_probe=False, aspects=True),

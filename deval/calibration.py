@@ -34,33 +34,26 @@ from typing import Callable
 
 import numpy as np
 
+from deval.features.shape import all_whole
 from deval.trajectories import Trajectories
 
 __all__ = ["continuous_timing", "smoothed_paths", "symmetric_speed", "shuffled_intervals", "subpixel_coordinates",
            "KNOWN_DIFFERENCES"]
 
 
-def _segment_ids(traj: Trajectories) -> np.ndarray:
-    return np.repeat(np.arange(len(traj)), traj.lengths)
-
-
-def _whole(values: np.ndarray, tol: float) -> bool:
-    return bool(values.size) and bool(np.all(np.abs(values - np.round(values)) <= tol))
-
-
 def _clock(traj: Trajectories) -> float | None:
     """The recording's clock resolution in seconds (1 ms when every time is a whole millisecond), else None."""
-    return 1e-3 if _whole(traj.t * 1e3, 1e-6) else None
+    return 1e-3 if all_whole(traj.t * 1e3, 1e-6) else None
 
 
 def _grid(traj: Trajectories) -> bool:
-    return _whole(traj.x, 1e-6) and _whole(traj.y, 1e-6)
+    return all_whole(traj.x, 1e-6) and all_whole(traj.y, 1e-6)
 
 
 def _steps_first(traj: Trajectories) -> np.ndarray:
     """Boolean (P,): the point is the first of its movement."""
     first = np.zeros(traj.n_points, dtype=bool)
-    first[traj.offsets[:-1][traj.lengths > 0]] = True
+    first[traj.first_index] = True
     return first
 
 
@@ -110,7 +103,7 @@ def smoothed_paths(traj: Trajectories, window: int = 7) -> Trajectories:
     End points are kept exactly; times are kept; positions are rounded back to
     whole pixels when the input has them.
     """
-    seg = _segment_ids(traj)
+    seg = traj.segment_ids
     idx = np.arange(traj.n_points)
     start = traj.offsets[:-1][seg]
     stop = traj.offsets[1:][seg]
@@ -158,7 +151,7 @@ def symmetric_speed(traj: Trajectories) -> Trajectories:
 def shuffled_intervals(traj: Trajectories, seed: int = 0) -> Trajectories:
     """The intervals of each movement in a random order (positions kept)."""
     rng = np.random.default_rng(seed)
-    seg = _segment_ids(traj)
+    seg = traj.segment_ids
     dt = _intervals(traj)
     inner = ~_steps_first(traj)
     pos = np.flatnonzero(inner)

@@ -124,12 +124,19 @@ class PreparedSet:
     freqs: np.ndarray
     psd: np.ndarray
     canon: Trajectories | None = None
+    _own_sequences: tuple | None = field(default=None, repr=False)
 
     def sequences(self, scale: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
-        """The meter's sequence-probe inputs (:func:`deval.realism_meter.sequence_inputs`) of the canonical set."""
+        """The meter's sequence-probe inputs (:func:`deval.realism_meter.sequence_inputs`) of the canonical set,
+        on ``scale`` or (computed once and kept) on the set's own scale."""
         from deval.realism_meter import sequence_inputs
 
-        return sequence_inputs(self.canon if self.canon is not None else canonicalize(self.traj)[0], scale=scale)
+        if scale is None and self._own_sequences is not None:
+            return self._own_sequences
+        out = sequence_inputs(self.canon if self.canon is not None else canonicalize(self.traj)[0], scale=scale)
+        if scale is None:
+            self._own_sequences = out
+        return out
 
 
 @dataclass
@@ -302,6 +309,19 @@ def condition_labels(traj: Trajectories, distance_edges: Sequence[float] = CONDI
     return np.array([f"{bins[i]}/{names[j]}" for i, j in zip(b, sec)], dtype=object)
 
 
+def distance_scaler(real: PreparedSet):
+    """The scaler of the distance-based metrics (MMD, PRD, k-NN), fitted on the real set.
+
+    It keeps the kinematic + spectral columns only: the shape features are for the probes, and a column that is
+    constant in the real set (e.g. ``whole_ms_share``) would dominate every distance.
+    """
+    from deval.features.scaling import FeatureScaler
+    from deval.features.shape import SHAPE_DOCS
+
+    cols = [c for c in real.features.columns if c not in SHAPE_DOCS] or list(real.features.columns)
+    return FeatureScaler().fit(real.features[cols])
+
+
 def aspect_key(name: str) -> str:
     """Column-safe key of an aspect name (``"speed profile"`` -> ``"speed_profile"``)."""
     return name.replace("/", "_").replace(" ", "_")
@@ -320,18 +340,11 @@ def compare_pair(
     real: PreparedSet, fake: PreparedSet, settings: CompareSettings, scaler=None
 ) -> FakeComparison:
     """All requested metrics for one fake set against the real set."""
-    from deval.features.scaling import FeatureScaler
     from deval import metrics as M
 
     seed = settings.seed
-    # distance-based metrics (MMD, PRD, k-NN) on the kinematic + spectral features: the shape features are for the
-    # probes (a column that is constant in the real set, e.g. whole_ms_share, would dominate every distance)
-    from deval.features.shape import SHAPE_DOCS
-
-    cols = [c for c in real.features.columns if c not in SHAPE_DOCS] or list(real.features.columns)
-    if scaler is None or list(getattr(scaler, "columns_", cols)) != cols:
-        scaler = FeatureScaler().fit(real.features[cols])
-    xr, xf = scaler.transform(real.features[cols]), scaler.transform(fake.features[cols])
+    scaler = scaler or distance_scaler(real)
+    xr, xf = scaler.transform(real.features), scaler.transform(fake.features)
     out: dict[str, float] = {}
     details: dict[str, dict] = {}
     distances = curve = None
@@ -554,7 +567,7 @@ def compare_sets(
     for name, traj in fakes.items():
         step(f"features: {name}")
         fake_ps.append(prepare(traj, name, settings))
-    scaler = None
+    scaler = distance_scaler(real_p)
     rows = []
     real_parts: dict[int, tuple[PreparedSet, object]] = {}
     for fp in fake_ps:
@@ -564,7 +577,7 @@ def compare_sets(
             part = real_for[fp.name]
             if id(part) not in real_parts:
                 sub = prepare(part, f"{real_name} ({fp.name})", settings)
-                real_parts[id(part)] = (sub, None)
+                real_parts[id(part)] = (sub, distance_scaler(sub))
             ref, ref_scaler = real_parts[id(part)]
         rows.append(compare_pair(ref, fp, settings, ref_scaler))
         log.info("%s: %s", fp.name, rows[-1].metrics)

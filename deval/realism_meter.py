@@ -43,14 +43,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
-from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from deval.canonical import to_deltas
 from deval.errors import DataError
-from deval.metrics.c2st import _merge_shared_rows, fold_assignment, make_probe
+from deval.metrics.c2st import _cross_validate, _group_codes, _merge_shared_rows, fold_assignment, make_probe
 from deval.metrics.results import JSONResult
 from deval.metrics.sequence_probe import cross_fit_sequence_probe
 from deval.trajectories import Trajectories
@@ -204,11 +203,8 @@ def _balanced(n_real: int, n_fake: int, cap: int, rng: np.random.Generator) -> t
 
 
 def _oof(probe, X: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
-    proba = np.full(len(y), np.nan)
-    for train, test in splits:
-        model = clone(probe).fit(X[train], y[train])
-        proba[test] = model.predict_proba(X[test])[:, list(model.classes_).index(1)]
-    return proba
+    """Pooled out-of-fold probabilities of "fake" (the cross-validation of :func:`deval.metrics.c2st.c2st_test`)."""
+    return _cross_validate(probe, X, y, splits)[1]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -294,11 +290,8 @@ def measure_realism(
     n_side = len(ir)
     X = np.vstack([real_features.to_numpy(np.float64)[ir], fake_features.to_numpy(np.float64)[jf]])
     y = np.concatenate([np.zeros(n_side, dtype=np.int64), np.ones(n_side, dtype=np.int64)])
-    g = None
-    if groups_real is not None or groups_fake is not None:
-        gr = np.asarray(groups_real)[ir] if groups_real is not None else -1 - np.arange(n_side)
-        gf = np.asarray(groups_fake)[jf] if groups_fake is not None else -10**9 - np.arange(n_side)
-        g = pd.factorize(np.concatenate([gr, gf]))[0].astype(np.int64)
+    g = _group_codes(None if groups_real is None else np.asarray(groups_real)[ir],
+                     None if groups_fake is None else np.asarray(groups_fake)[jf], n_side, n_side)
     grouped = g is not None
     g, _ = _merge_shared_rows(np.nan_to_num(X, nan=-1e300), y, g)
     splits = fold_assignment(y, g, folds, seed)

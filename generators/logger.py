@@ -41,16 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from deval.errors import DataError
+from deval.features.shape import _Ragged, all_whole
 from deval.trajectories import Trajectories
 
 __all__ = ["ReferenceLogger", "TIMING_MODES"]
 
 #: ``--timing`` values: the generator's own timestamps, or a logger fitted on the --like file / stored with a model
 TIMING_MODES = ("own", "like", "model")
-
-
-def _whole(values: np.ndarray, tol: float) -> bool:
-    return bool(values.size) and bool(np.all(np.abs(values - np.round(values)) <= tol))
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,7 @@ class ReferenceLogger:
         counts = np.bincount(dseg[clock], minlength=len(reference))
         counts = counts[counts > 0]
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        grid = _whole(reference.x, 1e-6) and _whole(reference.y, 1e-6)
+        grid = all_whole(reference.x, 1e-6) and all_whole(reference.y, 1e-6)
         return cls(np.ascontiguousarray(dt[clock], dtype=np.float64), offsets, bool(grid), float(pause_factor))
 
     # ------------------------------------------------------------------ JSON
@@ -165,15 +162,8 @@ class ReferenceLogger:
         inner = seg[1:] == seg[:-1]
         pos_dt = np.where(inner & (dt > 0), dt, np.nan)
         # median interval of each movement (over its positive steps)
-        med = np.full(n, np.nan)
         ok = np.isfinite(pos_dt)
-        if ok.any():
-            order = np.lexsort((pos_dt[ok], seg[1:][ok]))
-            vals, sg = pos_dt[ok][order], seg[1:][ok][order]
-            counts = np.bincount(sg, minlength=n)
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            has = counts > 0
-            med[has] = vals[starts[has] + (counts[has] - 1) // 2]
+        med = _Ragged(seg[1:][ok], n).quantiles(pos_dt[ok], (0.5,), fill=np.nan)[0]
         long = ok & (pos_dt >= self.pause_factor * med[seg[1:]])
         k = np.flatnonzero(long)                 # step k joins point k -> k+1
         hold_t = traj.t[k + 1] - np.minimum(self.median_interval, 0.5 * dt[k])
@@ -228,6 +218,6 @@ class ReferenceLogger:
         counts = np.bincount(mid[keep], minlength=n)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         t = tick_t[keep]
-        if _whole(self.intervals * 1e3, 1e-6):
+        if all_whole(self.intervals * 1e3, 1e-6):
             t = np.round(t * 1e3) / 1e3
         return Trajectories(px[keep], py[keep], t, offsets, None, traj.meta, traj.attrs)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from deval.features.kinematic import check_trajectories
+from deval.features.kinematic import _ratio, check_trajectories
 from deval.trajectories import Trajectories
 
 #: Intervals (s) or coordinates (px) within this of a whole millisecond / pixel count as whole.
@@ -110,10 +110,10 @@ class _Ragged:
         return np.bincount(self.seg, weights=values, minlength=self.n)
 
     def mean(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        return _div(self.sum(values), self.count, fill)
+        return _ratio(self.sum(values), self.count, fill)
 
     def share(self, flags: np.ndarray) -> np.ndarray:
-        return _div(self.sum(flags.astype(np.float64)), self.count, 0.0)
+        return _ratio(self.sum(flags.astype(np.float64)), self.count, 0.0)
 
     def quantiles(self, values: np.ndarray, qs: tuple[float, ...], fill: float = 0.0) -> list[np.ndarray]:
         """Linear-interpolated quantiles per segment (``fill`` for empty ones)."""
@@ -140,34 +140,33 @@ class _Ragged:
         """Lag-1 autocorrelation per segment over consecutive pairs that are both valid (0 when undefined)."""
         valid = np.ones(values.shape, dtype=bool) if valid is None else valid
         w = valid.astype(np.float64)
-        mean = _div(np.bincount(self.seg, weights=values * w, minlength=self.n),
+        mean = _ratio(np.bincount(self.seg, weights=values * w, minlength=self.n),
                     np.bincount(self.seg, weights=w, minlength=self.n), 0.0)
         c = np.where(valid, values - mean[self.seg], 0.0)
         c0 = np.bincount(self.seg, weights=c * c, minlength=self.n)
         pair = (self.seg[1:] == self.seg[:-1]) & valid[1:] & valid[:-1]
         c1 = np.bincount(self.seg[1:][pair], weights=(c[1:] * c[:-1])[pair], minlength=self.n)
-        return np.clip(_div(c1, c0, 0.0), -1.0, 1.0)
+        return np.clip(_ratio(c1, c0, 0.0), -1.0, 1.0)
 
     def corr(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Pearson correlation of ``a`` and ``b`` per segment (0 when either is constant)."""
         ca = a - self.mean(a)[self.seg]
         cb = b - self.mean(b)[self.seg]
         den = np.sqrt(self.sum(ca * ca) * self.sum(cb * cb))
-        return np.clip(_div(self.sum(ca * cb), den, 0.0), -1.0, 1.0)
+        return np.clip(_ratio(self.sum(ca * cb), den, 0.0), -1.0, 1.0)
 
     def flip_share(self, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Share of consecutive valid non-zero pairs whose sign differs."""
         nz = valid & (values != 0)
         pair = (self.seg[1:] == self.seg[:-1]) & nz[1:] & nz[:-1]
         flips = pair & (np.sign(values[1:]) != np.sign(values[:-1]))
-        return _div(np.bincount(self.seg[1:][flips], minlength=self.n).astype(np.float64),
+        return _ratio(np.bincount(self.seg[1:][flips], minlength=self.n).astype(np.float64),
                     np.bincount(self.seg[1:][pair], minlength=self.n).astype(np.float64), 0.0)
 
 
-def _div(num: np.ndarray, den: np.ndarray, fill: float) -> np.ndarray:
-    out = np.full(np.shape(num), fill, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
+def all_whole(values: np.ndarray, tol: float = 1e-6) -> bool:
+    """Every value is a whole number within ``tol`` (and there is at least one): a recording's grid or clock."""
+    return bool(values.size) and bool(np.all(_whole(values, tol)))
 
 
 def _whole(values: np.ndarray, tol: float) -> np.ndarray:
@@ -208,8 +207,8 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
     q10, q25, q50, q75, q90 = steps.quantiles(dt, (0.1, 0.25, 0.5, 0.75, 0.9))
     out["dt_median"] = q50
     for name, q in (("dt_q10_rel", q10), ("dt_q25_rel", q25), ("dt_q75_rel", q75), ("dt_q90_rel", q90)):
-        out[name] = _div(q, q50, 1.0)
-    rel = _div(dt, q50[seg], 1.0)
+        out[name] = _ratio(q, q50, 1.0)
+    rel = _ratio(dt, q50[seg], 1.0)
     bins = np.digitize(rel, DT_REL_EDGES)
     for b, name in enumerate(_DT_BIN_NAMES):
         out[name] = steps.share(bins == b)
@@ -217,7 +216,7 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
     same[1:] = (seg[1:] == seg[:-1]) & (np.abs(dt[1:] - dt[:-1]) <= 1e-6)
     pairs = np.zeros(len(dt), dtype=bool)
     pairs[1:] = seg[1:] == seg[:-1]
-    out["dt_repeat_share"] = _div(steps.sum(same.astype(np.float64)), steps.sum(pairs.astype(np.float64)), 0.0)
+    out["dt_repeat_share"] = _ratio(steps.sum(same.astype(np.float64)), steps.sum(pairs.astype(np.float64)), 0.0)
     dt_us = np.round(dt * 1e6).astype(np.int64)
     if dt_us.size:
         order = np.lexsort((dt_us, seg))
@@ -227,7 +226,7 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
         distinct = np.bincount(s_seg[new], minlength=n).astype(np.float64)
     else:
         distinct = np.zeros(n)
-    out["dt_distinct_share"] = _div(distinct, steps.count, 0.0)
+    out["dt_distinct_share"] = _ratio(distinct, steps.count, 0.0)
     out["dt_lag1_autocorr"] = steps.lag1_autocorr(dt)
     out["dt_step_corr"] = steps.corr(dt, np.hypot(dx, dy))
     w3 = np.zeros(len(dt), dtype=bool)  # windows k, k+1, k+2 inside one movement
@@ -237,10 +236,10 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
     s3[:-1] += dt[1:]
     s3[:-2] += dt[2:]
     win = _Ragged(seg[w3], n)
-    var3 = _div(win.sum(s3[w3] ** 2), win.count, 0.0) - win.mean(s3[w3]) ** 2
-    var1 = _div(steps.sum(dt ** 2), steps.count, 0.0) - steps.mean(dt) ** 2
+    var3 = _ratio(win.sum(s3[w3] ** 2), win.count, 0.0) - win.mean(s3[w3]) ** 2
+    var1 = _ratio(steps.sum(dt ** 2), steps.count, 0.0) - steps.mean(dt) ** 2
     out["dt_sum3_var_ratio"] = np.where((win.count >= 2) & (var1 > 1e-14),
-                                        _div(np.maximum(var3, 0.0), 3 * var1, 1.0), 1.0)
+                                        _ratio(np.maximum(var3, 0.0), 3 * var1, 1.0), 1.0)
 
     # quantisation
     out["whole_ms_share"] = steps.share(_whole(dt * 1e3, WHOLE_TOL_MS))
@@ -250,12 +249,12 @@ def shape_features(traj: Trajectories) -> pd.DataFrame:
 
     # motion shape
     s10, s50, s90 = steps.quantiles(ds, (0.1, 0.5, 0.9))
-    out["step_q10_rel"] = _div(s10, s50, 1.0)
-    out["step_q90_rel"] = _div(s90, s50, 1.0)
+    out["step_q10_rel"] = _ratio(s10, s50, 1.0)
+    out["step_q90_rel"] = _ratio(s90, s50, 1.0)
     out["step_zero_share"] = steps.share(ds <= 0)
     out["step_lag1_autocorr"] = steps.lag1_autocorr(ds)
     timed = dt > 0
-    speed = _div(ds, dt, 0.0)
+    speed = _ratio(ds, dt, 0.0)
     out["speed_lag1_autocorr"] = steps.lag1_autocorr(speed, timed)
     # turns between consecutive non-zero steps of a movement
     moving = ds > 0

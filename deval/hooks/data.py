@@ -35,21 +35,12 @@ from typing import Any
 import numpy as np
 
 from deval.errors import ConfigError, DataError
+from deval.io.padded import to_numpy
 from deval.trajectories import Trajectories
 
 __all__ = ["CHANNEL_CONVENTIONS", "as_trajectories", "to_numpy"]
 
 CHANNEL_CONVENTIONS = ("xyt", "xy", "deltas")
-
-
-def to_numpy(a: Any, dtype=None) -> np.ndarray:
-    """A NumPy copy/view of an array-like or a torch tensor (detached, on the CPU)."""
-    if hasattr(a, "detach") and hasattr(a, "cpu") and hasattr(a, "numpy"):
-        a = a.detach().cpu()
-        if dtype is not None and str(getattr(a, "dtype", "")) == "torch.bfloat16":
-            a = a.float()
-        a = a.numpy()
-    return np.asarray(a, dtype=dtype)
 
 
 def _unpack(data: Any, mask: Any, lengths: Any, source: str) -> tuple[Any, Any, Any]:

@@ -258,8 +258,7 @@ class DiffusionEvalHook:
             return self._evaluate(epoch, val_data, gan_sample_fn, mask, lengths)
 
     def _evaluate(self, epoch, val_data, gan_sample_fn, mask, lengths) -> dict[str, float]:
-        from deval.compare import CompareSettings, compare_pair, prepare
-        from deval.features.scaling import FeatureScaler
+        from deval.compare import CompareSettings, compare_pair, distance_scaler, prepare
         from deval.trajectories import Endpoints
 
         from .overlays import kinematic_summary, save_overlays, spectral_summary
@@ -291,7 +290,7 @@ class DiffusionEvalHook:
         settings = CompareSettings(seed=self.seed, metrics=("c2st", "mmd", "prd", "distances", "spectral"),
                                    mmd_permutations=0, baselines=False)
         real_p = prepare(real, "validation", settings)
-        scaler = FeatureScaler().fit(real_p.features)
+        scaler = distance_scaler(real_p)
         line: dict[str, Any] = {"epoch": epoch, "evaluation": self.evaluations, "n_val": int(len(real)),
                                 "n_samples": n}
         flat: dict[str, float] = {"epoch": epoch}

@@ -29,13 +29,12 @@ train/eval mode of ``model``.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 
-from deval.atomic import json_ready
+from deval.atomic import json_ready, json_text
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
 
@@ -134,5 +133,5 @@ class RealismEval:
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps(line, allow_nan=False) + "\n")
+                f.write(json_text(line) + "\n")
         return line

@@ -280,12 +280,7 @@ class Layout:
                    mask: Any = None) -> Trajectories:
         """Movements from an in-memory ``[N, T, C]`` array or tensor in this layout (a training loop's batch);
         ``lengths`` / ``mask`` as arrays (else ``pad_value`` or NaN padding)."""
-        from deval.io.padded import _padding_mask, padded_to_trajectories
-
-        def to_numpy(a: Any, dtype: Any = None) -> np.ndarray:  # arrays or torch tensors (detached, on the CPU)
-            if hasattr(a, "detach") and hasattr(a, "cpu"):
-                a = a.detach().cpu().float().numpy() if dtype is not None else a.detach().cpu().numpy()
-            return np.asarray(a, dtype=dtype)
+        from deval.io.padded import _padding_mask, padded_to_trajectories, to_numpy
 
         p = Path(source)
         raw = to_numpy(raw, dtype=np.float64)

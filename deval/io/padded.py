@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -41,6 +41,16 @@ DERIVED_CHANNELS = ("speed", "acceleration", "jerk", "heading", "heading_sin", "
                     "curvature", "distance")
 DEFAULT_CHANNELS = {2: ("x", "y"), 3: ("x", "y", "t"), 4: ("x", "y", "t", "press")}
 TIME_UNITS = {"s": 1.0, "ms": 1e-3}
+
+
+def to_numpy(a: Any, dtype=None) -> np.ndarray:
+    """A NumPy copy/view of an array-like or a torch tensor (detached, on the CPU)."""
+    if hasattr(a, "detach") and hasattr(a, "cpu") and hasattr(a, "numpy"):
+        a = a.detach().cpu()
+        if dtype is not None and str(getattr(a, "dtype", "")) == "torch.bfloat16":
+            a = a.float()
+        a = a.numpy()
+    return np.asarray(a, dtype=dtype)
 
 
 def read_npy(path: str | os.PathLike, what: str = "array") -> np.ndarray:
