@@ -125,7 +125,7 @@ def read_detector_info(path: str | os.PathLike) -> dict:
             record = json.load(f)
     except FileNotFoundError:
         raise CheckpointError(f"{p}: no saved detector here (detector.json missing)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise CheckpointError(f"{p}: cannot read detector.json ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{p}: not a deval detector file")

@@ -361,7 +361,7 @@ class Normalizer:
         try:
             with open(path, encoding="utf-8") as f:
                 d = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:
             raise DataError(path, f"cannot read normalizer JSON ({exc})") from None
         try:
             return cls.from_dict(d)

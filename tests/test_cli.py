@@ -113,3 +113,33 @@ def test_score_gives_the_same_bytes_twice(tmp_path):
     r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--out",
                                  str(tmp_path / "new.npz"), "--force"])
     assert r.exit_code != 0 and "one of this command's inputs" in r.output
+
+
+@pytest.mark.parametrize("threads", [2])
+def test_one_thread_and_several_threads_give_the_same_bytes(tmp_path, threads):
+    """generate-negatives (diffusion, torch), compare (HGB, MMD, sequence probe) and score, 1 vs N threads."""
+    import os
+    import subprocess
+    import sys
+
+    from deval.data import load_sample
+
+    pytest.importorskip("deval.generators.diffusion.pretrained")
+    load_sample()[:240].save(tmp_path / "real.npz")
+    script = ("import sys; from deval.cli.main import cli; cli.main(sys.argv[1:], prog_name='deval')")
+    for k in (1, threads):
+        env = {**os.environ, "OMP_NUM_THREADS": str(k), "MKL_NUM_THREADS": str(k)}
+
+        def run(*args):
+            proc = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True,
+                                  timeout=600)
+            assert proc.returncode == 0, proc.stderr
+
+        run("generate-negatives", "-s", "diffusion", "-s", "spline", "--like", str(tmp_path / "real.npz"),
+            "--n", "120", "--seed", "3", "-q", "--out", str(tmp_path / f"neg{k}.npz"))
+        run("compare", str(tmp_path / "real.npz"), str(tmp_path / f"neg{k}.npz"), "-q", "--metrics", "c2st,mmd",
+            "--no-baselines", "--permutations", "20", "--out", str(tmp_path / f"rep{k}"))
+    assert (tmp_path / "neg1.npz").read_bytes() == (tmp_path / f"neg{threads}.npz").read_bytes()
+    a = (tmp_path / "rep1" / "metrics.json").read_text()
+    b = (tmp_path / f"rep{threads}" / "metrics.json").read_text().replace(f'"neg{threads}"', '"neg1"')
+    assert a == b

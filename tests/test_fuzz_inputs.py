@@ -203,3 +203,139 @@ def test_csv_loader_long(tmp_path_factory, text):
 @given(payload=npz_payload())
 def test_cli_commands_long(tmp_path_factory, payload):
     test_cli_commands_give_one_line_errors.hypothesis.inner_test(tmp_path_factory, payload)
+
+
+# ------------------------------------------------------------------ score, evaluate, train-generator, --checkpoint
+_FIXTURES: dict = {}
+
+
+def _fixtures(tmp_path_factory) -> dict:
+    """A detector and a negatives file, built once for the whole module (hypothesis forbids function fixtures)."""
+    if not _FIXTURES:
+        from deval.data import sample_path
+
+        d = tmp_path_factory.mktemp("fz_fixed")
+        runner = CliRunner()
+        r = runner.invoke(cli, ["generate-negatives", "-s", "spline", "--n", "150", "-o", str(d / "neg.npz"), "-q"])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(cli, ["train-detector", "--real", str(sample_path()), "--negatives", str(d / "neg.npz"),
+                                "--head", "logistic", "--out", str(d / "det"), "-q"])
+        assert r.exit_code == 0, r.output
+        _FIXTURES.update(neg=d / "neg.npz", det=d / "det", sample=sample_path())
+    return _FIXTURES
+
+
+def _assert_clean(result):
+    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    if result.exit_code != 0:
+        lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("Error")]
+        assert len(lines) == 1, result.output
+
+
+def _strict_json(path):
+    json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path.name} holds {c}"))
+
+
+@FAST
+@given(payload=npz_payload())
+def test_score_and_evaluate_give_one_line_errors(tmp_path_factory, payload):
+    fx = _fixtures(tmp_path_factory)
+    d = tmp_path_factory.mktemp("fz")
+    path = d / "bad.npz"
+    _write_npz(path, payload)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["score", str(fx["det"]), str(path), "--out", str(d / "s.csv"), "-q", "--force"])
+    _assert_clean(r)
+    if r.exit_code == 0:
+        import pandas as pd
+
+        scores = pd.read_csv(d / "s.csv")
+        assert np.isfinite(scores["p_bot"].to_numpy()).all()
+    for args in (["--real", str(path), "--negatives", str(fx["neg"])],
+                 ["--real", str(fx["sample"]), "--negatives", str(fx["neg"]), "--test-negatives", str(path)]):
+        r = runner.invoke(cli, ["evaluate", *args, "--head", "logistic", "--bootstrap", "0", "--no-figures",
+                                "--max-per-set", "200", "--out", str(d / "ev"), "--force"])
+        _assert_clean(r)
+        if r.exit_code == 0:
+            _strict_json(d / "ev" / "summary.json")
+
+
+@settings(FAST, max_examples=12)
+@given(payload=npz_payload())
+def test_train_generator_data_gives_one_line_errors(tmp_path_factory, payload):
+    d = tmp_path_factory.mktemp("fz")
+    path = d / "bad.npz"
+    _write_npz(path, payload)
+    r = CliRunner().invoke(cli, ["train-generator", "gan", "--data", str(path), "--preset", "smoke", "--steps", "1",
+                                 "--out", str(d / "run"), "--force", "-q"])
+    _assert_clean(r)
+
+
+_CHECKPOINT_FILES = ("config.json", "encoder.json", "normalizer.json", "logger.json", "model.safetensors")
+
+
+@st.composite
+def broken_checkpoint(draw):
+    """The shipped checkpoint with some files removed, truncated, replaced by junk or by a pickle."""
+    damage = st.sampled_from(["keep", "remove", "truncate", "junk", "json-junk", "empty", "nan"])
+    return {name: draw(damage) for name in _CHECKPOINT_FILES}
+
+
+def _damage_checkpoint(directory, plan, rng_bytes):
+    import shutil
+
+    from deval.generators.diffusion.pretrained import checkpoint_path
+
+    shutil.copytree(checkpoint_path(), directory)
+    for name, how in plan.items():
+        f = directory / name
+        if how == "remove":
+            f.unlink()
+        elif how == "truncate":
+            f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 3])
+        elif how == "junk":
+            f.write_bytes(rng_bytes)
+        elif how == "json-junk":
+            f.write_text(json.dumps({"a": [1, {"b": None}], "model": "x"}))
+        elif how == "empty":
+            f.write_bytes(b"")
+        elif how == "nan" and f.suffix == ".json":
+            f.write_text(f.read_text().replace("0.", "NaN", 1))
+
+
+@FAST
+@given(plan=broken_checkpoint(), junk=st.binary(max_size=64))
+def test_checkpoint_dirs_give_one_line_errors(tmp_path_factory, plan, junk):
+    pytest.importorskip("deval.generators.diffusion.pretrained")
+    d = tmp_path_factory.mktemp("fz")
+    ckpt = d / "ckpt"
+    _damage_checkpoint(ckpt, plan, junk)
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "diffusion", "--checkpoint", str(ckpt), "--n", "4",
+                                 "--seed", "0", "-o", str(d / "n.npz"), "--force", "-q"])
+    _assert_clean(r)
+    if r.exit_code == 0:
+        out = load_trajectories(d / "n.npz")
+        assert len(out) == 4 and np.isfinite(out.x).all() and np.isfinite(out.t).all()
+
+
+@pytest.mark.slow
+@LONG
+@given(payload=npz_payload())
+def test_score_and_evaluate_long(tmp_path_factory, payload):
+    test_score_and_evaluate_give_one_line_errors.hypothesis.inner_test(tmp_path_factory, payload)
+
+
+@pytest.mark.slow
+@settings(LONG, max_examples=int(os.environ.get("DEVAL_FUZZ_EXAMPLES", "1000")) // 4)
+@given(payload=npz_payload())
+def test_train_generator_data_long(tmp_path_factory, payload):
+    test_train_generator_data_gives_one_line_errors.hypothesis.inner_test(tmp_path_factory, payload)
+
+
+@pytest.mark.slow
+@LONG
+@given(plan=broken_checkpoint(), junk=st.binary(max_size=64))
+def test_checkpoint_dirs_long(tmp_path_factory, plan, junk):
+    test_checkpoint_dirs_give_one_line_errors.hypothesis.inner_test(tmp_path_factory, plan, junk)

@@ -96,7 +96,7 @@ def _read_params(path: Path, source: Path) -> dict[str, np.ndarray]:
             raise DataError(path, "holds pickled objects, which deval refuses to load; re-save the parameters "
                                   "with numpy.savez(path, min=..., max=...) or as JSON") from None
         raise DataError(path, f"unreadable scaling parameters ({exc})") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise DataError(path, f"unreadable scaling parameters ({exc})") from None
     raise DataError(path, "scaling parameters must be a .json, .npz or .npy file (a pickle such as .pkl is "
                           "refused; re-save with numpy.savez(path, min=..., max=...))")

@@ -208,7 +208,8 @@ def _block_kernel_sums(
                 # slower; exp(-80) = 1.8e-35 is zero for every sum here
                 k = buf if single else torch.mul(buf, -gamma, out=tmp)
                 k.clamp_(-_MAX_EXPONENT, 0.0).exp_()
-                s = float(k.sum())
+                # row sums in float64, then their sum: the same bits whatever the thread count
+                s = float(k.sum(dim=1).double().sum())
                 if symmetric and j0 == i0:
                     s -= float(torch.diagonal(k).sum())
                 total += weight * s

@@ -173,7 +173,7 @@ class CheckpointFormat:
             return None
         try:
             return ReferenceLogger.from_dict(json.loads(f.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, OSError, AttributeError, DataError) as exc:
+        except (ValueError, OSError, AttributeError, TypeError, KeyError, DataError) as exc:
             raise CheckpointError(f"{f}: invalid logger record ({exc})") from None
 
     def write_encoder(self, directory: Path, encoder: Any, extra: dict | None) -> None:
@@ -223,7 +223,7 @@ class CheckpointFormat:
             raise CheckpointError(f"{d}: incomplete checkpoint, missing {', '.join(missing)}")
         try:
             cfg_d = json.loads((d / "config.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError) as exc:
+        except (ValueError, OSError) as exc:
             raise CheckpointError(f"{d / 'config.json'}: unreadable ({exc})") from None
         self._check_tag(d, cfg_d)
         wf = weights_file(d)
@@ -233,7 +233,7 @@ class CheckpointFormat:
         try:
             config = self.config_cls.from_dict(cfg_d)
             encoder = self.read_encoder(d)
-        except (json.JSONDecodeError, ConfigError, DataError, OSError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, ConfigError, DataError, OSError) as exc:
             raise CheckpointError(f"{d}: invalid checkpoint metadata ({exc})") from None
         return state, config, encoder
 

@@ -73,7 +73,7 @@ def resumed_config(out_dir: Path, config):
     path = out_dir / "config.json"
     try:
         saved_d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read the saved configuration ({exc})") from None
     saved = type(config).from_dict(saved_d)
     saved.train.steps = config.train.steps
