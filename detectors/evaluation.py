@@ -21,6 +21,21 @@ is caught when it *was* in training) and the human-vs-human baseline.
 *Test negatives.* With ``test_negatives``, one model is trained on every
 style of ``negatives`` and each style of ``test_negatives`` is a held-out row.
 
+*Leave-one-family-out.* Bots that record the parts they were built from
+(``composite``: ``path``, ``speed``, ``timing``, ``noise`` columns) are split
+by the value of one of those columns (``family``): for each value ``v``, train
+on everything except the movements with ``family == v`` and test on those
+("path=bezier"...). Styles without the column are always trained on.
+
+*Logger augmentation.* With ``augment_loggers = K``, every training movement,
+human or bot, is also seen re-recorded by one of K random loggers
+(:func:`deval.relogging.draw_loggers`), so that a logger's clock is not a cue.
+
+*Cross-logger false alarms.* The held-out people are re-recorded by each
+logger of :data:`deval.relogging.LOGGERS` and scored by the all-styles model;
+the share flagged at the threshold that flags 1% of the held-out people as
+logged gives ``cross_logger`` (one row per view and logger).
+
 *Human-vs-human baseline.* The real test people are split in two groups of
 people, and group B is scored as if it were a bot style against group A with
 the all-styles model. It should read ROC-AUC ~0.5 and TPR ~ the target FPR:
@@ -56,17 +71,20 @@ import pandas as pd
 from deval.detectors.metrics import METRIC_NAMES, bootstrap_metrics, detection_metrics
 from deval.detectors.registry import make_detector
 from deval.detectors.views import View, parse_view
+from deval.relogging import LOGGERS
 from deval.errors import ConfigError, DataError
 from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "EvaluationResult", "EvaluationSettings", "evaluate_holdout", "fuse_sessions", "session_windows",
+    "EvaluationResult", "EvaluationSettings", "cross_logger_rows", "evaluate_holdout", "family_styles",
+    "fuse_sessions", "session_windows",
     "split_by_group", "style_sets", "training_weights",
 ]
 
-HOLDOUTS = ("leave-one-style-out", "test-negatives")
+HOLDOUTS = ("leave-one-style-out", "test-negatives", "leave-one-family-out")
+FAMILY_COLUMNS = ("path", "speed", "timing", "noise", "duration_model")
 HUMAN_BASELINE = "human (other people)"
 
 
@@ -86,10 +104,17 @@ class EvaluationSettings:
     max_per_set: int | None = None
     resample_hz: float = 60.0
     jitter: float = 0.1
+    family: str = "path"
+    augment_loggers: int = 0
+    cross_logger: bool = True
 
     def __post_init__(self) -> None:
         if self.holdout not in HOLDOUTS:
             raise ConfigError(f"holdout must be one of {', '.join(HOLDOUTS)}, got {self.holdout!r}")
+        if self.family not in FAMILY_COLUMNS:
+            raise ConfigError(f"family must be one of {', '.join(FAMILY_COLUMNS)}, got {self.family!r}")
+        if self.augment_loggers < 0:
+            raise ConfigError(f"augment_loggers must be >= 0, got {self.augment_loggers}")
         if not 0 < self.test_fraction < 1:
             raise ConfigError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
         if any(int(k) < 2 for k in self.session_k):
@@ -140,6 +165,7 @@ class EvaluationResult:
     settings: EvaluationSettings
     timings: dict = field(default_factory=dict)
     models: dict = field(default_factory=dict)
+    cross_logger: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def table(self, level: str = "movement", setting: str | None = None,
               columns: Sequence[str] = ("roc_auc", "tpr_at_fpr_1pct")) -> pd.DataFrame:
@@ -160,6 +186,7 @@ class EvaluationResult:
             "models": {f"{v}/{m}": n for (v, m), n in self.models.items()},
             "sets": {k: len(v) for k, v in self.sets.items()},
             "metrics": self.metrics.to_dict(orient="records"),
+            "cross_logger": self.cross_logger.to_dict(orient="records"),
         }
 
 
@@ -307,11 +334,79 @@ def training_weights(y: np.ndarray, styles: np.ndarray) -> np.ndarray:
     return w * len(y)
 
 
+def family_styles(styles: dict[str, Trajectories], family: str) -> tuple[dict[str, Trajectories], list[str]]:
+    """Split every style whose movements record ``family`` into one style per value (``"path=bezier"``).
+
+    Returns the new style sets and the names of the family styles (the ones
+    leave-one-family-out holds out); styles without the column are unchanged.
+    """
+    out: dict[str, Trajectories] = {}
+    held: list[str] = []
+    for name, traj in styles.items():
+        col = traj.meta[family].astype(str).to_numpy() if family in traj.meta else None
+        if col is None or (col == "").all() or (col == "nan").all():
+            out[name] = traj
+            continue
+        for value in sorted(pd.unique(col)):
+            label = f"{family}={value}"
+            part = traj[col == value].with_meta(style=label)
+            out[label] = Trajectories.concat([out[label], part]) if label in out else part
+            if label not in held:
+                held.append(label)
+    return out, held
+
+
+def _plans(settings: EvaluationSettings, train_styles: dict, held: list[str]) -> list[tuple[str, list[str]]]:
+    """The models to train: (name, styles it trains on); ``all`` first."""
+    plans = [("all", list(train_styles))]
+    if settings.holdout == "leave-one-style-out":
+        plans += [(s, [o for o in train_styles if o != s]) for s in train_styles]
+    elif settings.holdout == "leave-one-family-out":
+        plans += [(s, [o for o in train_styles if o != s]) for s in held]
+    return plans
+
+
+def _test_masks(real: Trajectories, train_styles: dict, test_styles: dict, settings: EvaluationSettings
+                ) -> tuple[dict[str, np.ndarray], dict, np.ndarray]:
+    """Test part of every set (people split by person; bots follow the people when linked, else at random)."""
+    groups, kind = _group_ids(real)
+    train_groups, test_groups = split_by_group(groups, settings.test_fraction, settings.seed)
+    is_test: dict[str, np.ndarray] = {"real": np.isin(groups, test_groups)}
+    rng = np.random.default_rng(settings.seed)
+    linked_map: dict[str, bool] = {}
+    for s, t in {**train_styles, **test_styles}.items():
+        if s in test_styles:
+            is_test[s] = np.ones(len(t), dtype=bool)
+            linked_map[s] = False
+            continue
+        g = t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy()
+        linked = linked_map[s] = bool(kind != "movement" and np.isin(g, groups).all())
+        if linked:
+            is_test[s] = np.isin(g, test_groups)
+        else:
+            is_test[s] = np.zeros(len(t), dtype=bool)
+            is_test[s][rng.permutation(len(t))[: int(round(settings.test_fraction * len(t)))]] = True
+        if is_test[s].all() or not is_test[s].any():
+            raise DataError(f"<{s}>", "the style has too few movements to split into training and test parts")
+    split = {
+        "group_kind": kind, "train_groups": train_groups.tolist(), "test_groups": test_groups.tolist(),
+        "n_real_train": int((~is_test["real"]).sum()), "n_real_test": int(is_test["real"].sum()),
+        "bots_linked_to_people": linked_map,
+    }
+    # baseline: the test people cut in two groups of people
+    test_g = np.asarray(test_groups)
+    half = np.sort(np.random.default_rng(settings.seed + 1).permutation(test_g)[: len(test_g) // 2])
+    baseline_pos = np.isin(groups, half) & is_test["real"]
+    return is_test, split, baseline_pos
+
+
 def evaluate_holdout(
     real: Trajectories,
     negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories]",
     *,
     test_negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories] | None" = None,
+    holdout: str | None = None,
+    family: str = "path",
     head: str = "hgb",
     head_params: dict | None = None,
     views: Sequence[str] = ("raw",),
@@ -322,6 +417,8 @@ def evaluate_holdout(
     max_per_set: int | None = None,
     resample_hz: float = 60.0,
     jitter: float = 0.1,
+    augment_loggers: int = 0,
+    cross_logger: bool = True,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationResult:
@@ -337,12 +434,18 @@ def evaluate_holdout(
         column. Leave-one-style-out needs at least 2 styles.
     test_negatives : same, optional
         Styles used only for testing (switches to the test-negatives protocol).
+    holdout : str, optional
+        ``leave-one-style-out`` (default without ``test_negatives``),
+        ``test-negatives`` or ``leave-one-family-out``.
+    family : str
+        With leave-one-family-out: the part column held out (``path``,
+        ``speed``, ``timing``, ``noise`` or ``duration_model``).
     head : str
         Detector head (``hgb``, ``logistic``, ``cnn``, ``gru``).
     head_params : dict, optional
         Extra constructor parameters of the head (e.g. ``{"epochs": 5}``).
     views : sequence of str
-        ``raw``, ``resampled`` or ``<rate>hz`` (see :mod:`deval.detectors.views`).
+        ``raw``, ``resampled``, ``<rate>hz`` or ``logger-robust`` (see :mod:`deval.detectors.views`).
     session_k : sequence of int
         Window sizes of session fusion (each >= 2); empty for none.
     test_fraction : float
@@ -355,6 +458,10 @@ def evaluate_holdout(
         Subsample the real set and every style to at most this many movements.
     resample_hz, jitter : float
         Rate and jitter of the resampled views.
+    augment_loggers : int
+        Random loggers that re-record every training movement (0: none).
+    cross_logger : bool
+        Measure false alarms on the held-out people re-recorded by :data:`~deval.relogging.LOGGERS`.
     seed : int
         Seeds the split, subsampling, views, models and bootstrap.
     progress : callable, optional
@@ -364,65 +471,20 @@ def evaluate_holdout(
     -------
     EvaluationResult
     """
+    if holdout is None:
+        holdout = "test-negatives" if test_negatives is not None else "leave-one-style-out"
     settings = EvaluationSettings(
-        head=head, head_params=dict(head_params or {}), views=tuple(views),
-        holdout="test-negatives" if test_negatives is not None else "leave-one-style-out",
+        head=head, head_params=dict(head_params or {}), views=tuple(views), holdout=holdout,
         test_fraction=test_fraction, seed=seed, session_k=tuple(int(k) for k in session_k),
         n_bootstrap=n_bootstrap, alpha=alpha, max_per_set=max_per_set, resample_hz=resample_hz, jitter=jitter,
+        family=family, augment_loggers=int(augment_loggers), cross_logger=bool(cross_logger),
     )
     step = progress or (lambda msg: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if not isinstance(real, Trajectories) or len(real) == 0:
-        raise DataError("<real>", "need a non-empty Trajectories of real movements")
-    train_styles = style_sets(negatives, "negatives")
-    test_styles = style_sets(test_negatives, "test-negatives") if test_negatives is not None else {}
-    for s in list(test_styles):
-        if s in train_styles or s == "real":
-            test_styles[f"{s} (test)"] = test_styles.pop(s)
-    if "real" in train_styles:
-        train_styles["real (bot)"] = train_styles.pop("real")
-    if settings.holdout == "leave-one-style-out" and len(train_styles) < 2:
-        raise ConfigError(
-            f"leave-one-style-out needs at least 2 bot styles, got {len(train_styles)} "
-            f"({', '.join(train_styles)}); give more styles or --test-negatives"
-        )
-    real = real.with_meta(label=0)
-    if max_per_set is not None:
-        real = real.subsample(max_per_set, seed=seed)
-        train_styles = {s: t.subsample(max_per_set, seed=seed) for s, t in train_styles.items()}
-        test_styles = {s: t.subsample(max_per_set, seed=seed) for s, t in test_styles.items()}
+    real, train_styles, test_styles, held = _input_sets(real, negatives, test_negatives, settings)
     sets: dict[str, Trajectories] = {"real": real, **train_styles, **test_styles}
-
-    # ---- person-grouped split of the real set; bots follow it when they carry the same people
-    groups, kind = _group_ids(real)
-    train_groups, test_groups = split_by_group(groups, test_fraction, seed)
-    is_test: dict[str, np.ndarray] = {"real": np.isin(groups, test_groups)}
-    rng = np.random.default_rng(seed)
-    linked_map: dict[str, bool] = {}
-    for s, t in {**train_styles, **test_styles}.items():
-        if s in test_styles:
-            is_test[s] = np.ones(len(t), dtype=bool)
-            linked_map[s] = False
-            continue
-        g = t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy()
-        linked = linked_map[s] = bool(kind != "movement" and np.isin(g, groups).all())
-        if linked:
-            is_test[s] = np.isin(g, test_groups)
-        else:
-            is_test[s] = np.zeros(len(t), dtype=bool)
-            is_test[s][rng.permutation(len(t))[: int(round(test_fraction * len(t)))]] = True
-        if is_test[s].all() or not is_test[s].any():
-            raise DataError(f"<{s}>", "the style has too few movements to split into training and test parts")
-    split = {
-        "group_kind": kind, "train_groups": train_groups.tolist(), "test_groups": test_groups.tolist(),
-        "n_real_train": int((~is_test["real"]).sum()), "n_real_test": int(is_test["real"].sum()),
-        "bots_linked_to_people": linked_map,
-    }
-    # baseline: the test people cut in two groups of people
-    test_g = np.asarray(test_groups)
-    half = np.sort(np.random.default_rng(seed + 1).permutation(test_g)[: len(test_g) // 2])
-    baseline_pos = np.isin(groups, half) & is_test["real"]
+    is_test, split, baseline_pos = _test_masks(real, train_styles, test_styles, settings)
 
     names = list(sets)
     all_traj = Trajectories.concat([sets[n] for n in names])
@@ -431,15 +493,19 @@ def evaluate_holdout(
     pos = {n: np.arange(starts[i], starts[i + 1]) for i, n in enumerate(names)}
     labels_all = np.concatenate([np.full(len(sets[n]), 0 if n == "real" else 1) for n in names])
     style_all = np.concatenate([np.full(len(sets[n]), n, dtype=object) for n in names])
+    n_all = len(all_traj)
+    if settings.augment_loggers:  # every movement also re-recorded by a random logger; training uses both copies
+        from deval.relogging import draw_loggers, relog_each
+
+        step(f"re-recording {n_all} movements through {settings.augment_loggers} random loggers")
+        loggers = draw_loggers(settings.augment_loggers, np.random.default_rng(seed + 7))
+        all_traj = Trajectories.concat([all_traj, relog_each(all_traj, loggers, seed + 7)])
     timings["setup"] = time.perf_counter() - t0
 
     metric_rows: list[dict] = []
     score_frames: list[pd.DataFrame] = []
+    cross_rows: list[dict] = []
     models: dict = {}
-    if settings.holdout == "leave-one-style-out":
-        plans = [("all", list(train_styles))] + [(s, [o for o in train_styles if o != s]) for s in train_styles]
-    else:
-        plans = [("all", list(train_styles))]
     for view in settings.parsed_views():
         vname = view.name
         params = {"view": view.kind, "resample_hz": view.rate_hz, "jitter": view.jitter, "seed": seed,
@@ -449,42 +515,34 @@ def evaluate_holdout(
         t1 = time.perf_counter()
         inputs = proto.prepare(all_traj)
         timings[f"prepare {vname}"] = time.perf_counter() - t1
-        for model_name, styles in plans:
+        for model_name, styles in _plans(settings, train_styles, held):
             step(f"{vname}: training {head} without {model_name}" if model_name != "all"
                  else f"{vname}: training {head} on all styles")
             t1 = time.perf_counter()
             tr_idx = np.concatenate([pos["real"][~is_test["real"]]] + [pos[s][~is_test[s]] for s in styles])
-            y = labels_all[tr_idx]
-            w = training_weights(y, style_all[tr_idx])
+            if settings.augment_loggers:
+                tr_idx = np.concatenate([tr_idx, tr_idx + n_all])
+            y = labels_all[tr_idx % n_all]
+            w = training_weights(y, style_all[tr_idx % n_all])
             det = make_detector(head, **params)
             det.fit_prepared(inputs[tr_idx], y, w)
             models[(vname, model_name)] = det.n_parameters()
             timings[f"train {vname} {model_name}"] = time.perf_counter() - t1
-            if model_name == "all":
-                scored = ["real", *train_styles, *test_styles]
-            else:
-                scored = ["real", model_name]
+            scored = ["real", *train_styles, *test_styles] if model_name == "all" else ["real", model_name]
             te_idx = np.concatenate([pos[n][is_test[n]] for n in scored])
             t1 = time.perf_counter()
             scores = det.decision_prepared(inputs[te_idx])
             timings[f"score {vname} {model_name}"] = time.perf_counter() - t1
-            source = style_all[te_idx]
-            local = te_idx - starts[np.searchsorted(starts, te_idx, side="right") - 1]
-            meta = all_traj.meta.iloc[te_idx]
-            frame = pd.DataFrame({
-                "view": vname, "model": model_name,
-                "setting": np.where(source == "real", "human",
-                                    np.where(np.isin(source, styles), "seen", "held-out")),
-                "style": source, "source": source, "index": local,
-                "user": meta["user"].to_numpy(), "session": meta["session"].astype(str).to_numpy(),
-                "t_start": meta["t_start"].to_numpy(dtype=np.float64) if "t_start" in meta else np.nan,
-                "label": labels_all[te_idx], "score": scores,
-            })
+            frame = _score_frame(vname, model_name, styles, te_idx, scores, style_all, labels_all, starts, all_traj)
             frame["baseline_bot"] = np.concatenate([baseline_pos[is_test["real"]],
                                                     np.zeros(len(te_idx) - int(is_test["real"].sum()), bool)])
             score_frames.append(frame)
             step(f"{vname}: metrics of {model_name}")
             metric_rows.extend(_rows_for_model(frame, vname, model_name, styles, settings))
+            if model_name == "all" and settings.cross_logger:
+                step(f"{vname}: held-out people through {len(LOGGERS)} other loggers")
+                human_scores = scores[: int(is_test["real"].sum())]
+                cross_rows.extend(cross_logger_rows(det, real[is_test["real"]], human_scores, vname, seed))
     timings["total"] = time.perf_counter() - t0
     metrics = pd.DataFrame(metric_rows)
     ranks = [
@@ -495,7 +553,77 @@ def evaluate_holdout(
     ]
     metrics = metrics.iloc[np.lexsort([r.to_numpy() for r in reversed(ranks)])]
     return EvaluationResult(metrics.reset_index(drop=True), pd.concat(score_frames, ignore_index=True), sets,
-                            split, settings, timings, models)
+                            split, settings, timings, models, pd.DataFrame(cross_rows))
+
+
+def _input_sets(real, negatives, test_negatives, settings: EvaluationSettings):
+    """Checked, labelled and subsampled sets: ``(real, train_styles, test_styles, held-out family styles)``."""
+    if not isinstance(real, Trajectories) or len(real) == 0:
+        raise DataError("<real>", "need a non-empty Trajectories of real movements")
+    train_styles = style_sets(negatives, "negatives")
+    test_styles = style_sets(test_negatives, "test-negatives") if test_negatives is not None else {}
+    if settings.holdout == "test-negatives" and not test_styles:
+        raise ConfigError("the test-negatives protocol needs test negatives")
+    for s in list(test_styles):
+        if s in train_styles or s == "real":
+            test_styles[f"{s} (test)"] = test_styles.pop(s)
+    if "real" in train_styles:
+        train_styles["real (bot)"] = train_styles.pop("real")
+    held: list[str] = []
+    if settings.holdout == "leave-one-family-out":
+        train_styles, held = family_styles(train_styles, settings.family)
+        if len(held) < 2:
+            raise ConfigError(
+                f"leave-one-family-out needs negatives whose {settings.family!r} column holds 2+ values "
+                f"(e.g. deval generate-negatives -s composite); found {len(held)}")
+    if settings.holdout == "leave-one-style-out" and len(train_styles) < 2:
+        raise ConfigError(
+            f"leave-one-style-out needs at least 2 bot styles, got {len(train_styles)} "
+            f"({', '.join(train_styles)}); give more styles or --test-negatives"
+        )
+    real = real.with_meta(label=0)
+    if settings.max_per_set is not None:
+        m, seed = settings.max_per_set, settings.seed
+        real = real.subsample(m, seed=seed)
+        train_styles = {s: t.subsample(m, seed=seed) for s, t in train_styles.items()}
+        test_styles = {s: t.subsample(m, seed=seed) for s, t in test_styles.items()}
+    return real, train_styles, test_styles, held
+
+
+def _score_frame(vname, model_name, styles, te_idx, scores, style_all, labels_all, starts, all_traj) -> pd.DataFrame:
+    """One row per scored test movement: where it comes from, who made it, its score."""
+    source = style_all[te_idx]
+    local = te_idx - starts[np.searchsorted(starts, te_idx, side="right") - 1]
+    meta = all_traj.meta.iloc[te_idx]
+    return pd.DataFrame({
+        "view": vname, "model": model_name,
+        "setting": np.where(source == "real", "human", np.where(np.isin(source, styles), "seen", "held-out")),
+        "style": source, "source": source, "index": local,
+        "user": meta["user"].to_numpy(), "session": meta["session"].astype(str).to_numpy(),
+        "t_start": meta["t_start"].to_numpy(dtype=np.float64) if "t_start" in meta else np.nan,
+        "label": labels_all[te_idx], "score": scores,
+    })
+
+
+def cross_logger_rows(det, humans: Trajectories, human_scores: np.ndarray, vname: str, seed: int,
+                      target_fpr: float = 0.01) -> list[dict]:
+    """False alarms on people re-recorded by each logger of :data:`~deval.relogging.LOGGERS`.
+
+    The threshold flags ``target_fpr`` of ``humans`` as they were logged
+    (their scores ``human_scores``); each row gives the share of the same
+    people flagged once re-recorded by another logger, with a 95% Wilson interval.
+    """
+    from deval.realism_meter import wilson_interval
+
+    threshold = float(np.quantile(human_scores, 1.0 - target_fpr))
+    rows = []
+    for name, logger in LOGGERS.items():
+        relogged = logger.relog(humans, seed)
+        flagged = det.decision_prepared(det.prepare(relogged)) > threshold
+        lo, hi = wilson_interval(int(flagged.sum()), len(flagged))
+        rows.append({"view": vname, "logger": name, "n": len(flagged), "fpr": float(flagged.mean()),
+                     "fpr_lo": lo, "fpr_hi": hi, "threshold": threshold, "in_domain_fpr": target_fpr})
+    return rows
 
 
 def _rows_for_model(frame: pd.DataFrame, vname: str, model_name: str, styles: list[str],

@@ -31,7 +31,7 @@ from deval.errors import ConfigError, DataError
 from deval.trajectories import Trajectories
 
 __all__ = [
-    "CanonicalFrame", "Normalizer", "canonicalize", "from_deltas", "resample", "to_deltas",
+    "CanonicalFrame", "Normalizer", "canonicalize", "from_deltas", "interpolate_at", "resample", "to_deltas",
 ]
 
 
@@ -195,13 +195,11 @@ def resample(
             drop = np.concatenate([inner & (step <= 1e-12), [False]])
             t_new, new_seg = t_new[~drop], new_seg[~drop]
             m = np.bincount(new_seg, minlength=n)
-    # One global, strictly increasing time axis: movement i lives in [i*span, i*span + dur_i].
+    x, y = interpolate_at(traj, new_seg, t_new)
+    # one global, strictly increasing time axis (movement i lives in [i*span, i*span + dur_i]) for press
     span = float(dur.max(initial=0.0)) + 1.0
-    t_rel = traj.t - t0[traj.segment_ids]
-    g_old = t_rel + traj.segment_ids * span
+    g_old = traj.t - t0[traj.segment_ids] + traj.segment_ids * span
     g_new = t_new + new_seg * span
-    x = np.interp(g_new, g_old, traj.x)
-    y = np.interp(g_new, g_old, traj.y)
     press = None
     if traj.press is not None:
         idx = np.clip(np.searchsorted(g_old, g_new + 1e-12, side="right") - 1, 0, max(traj.n_points - 1, 0))
@@ -209,6 +207,36 @@ def resample(
     return Trajectories.from_arrays(
         x, y, t_new + t0[new_seg], lengths=m, press=press, meta=traj.meta, attrs=traj.attrs
     )
+
+
+def interpolate_at(traj: Trajectories, seg: np.ndarray, rel_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of movements at given times, by linear interpolation of x and y in time.
+
+    Parameters
+    ----------
+    traj : Trajectories
+        The recorded movements (the continuous motion is their points joined by straight lines).
+    seg : ndarray, int, (P,)
+        Which movement each query belongs to.
+    rel_t : ndarray, float, (P,)
+        Query times in seconds from the movement's first point; times before
+        the start hold the start, times after the end hold the end.
+
+    Returns
+    -------
+    x, y : ndarray, float64, (P,)
+        Pixels.
+    """
+    n = len(traj)
+    seg = np.asarray(seg, dtype=np.int64)
+    if n == 0 or len(seg) == 0:
+        return np.zeros(len(seg)), np.zeros(len(seg))
+    dur = traj.durations
+    t0 = traj.t[traj.first_index]
+    span = float(dur.max(initial=0.0)) + 1.0
+    g_old = traj.t - t0[traj.segment_ids] + traj.segment_ids * span
+    g_new = np.clip(np.asarray(rel_t, dtype=np.float64), 0.0, dur[seg]) + seg * span
+    return np.interp(g_new, g_old, traj.x), np.interp(g_new, g_old, traj.y)
 
 
 def to_deltas(traj: Trajectories, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -25,8 +25,8 @@ from deval.errors import ConfigError
 
 __all__ = ["ParamSpec", "ParamKind", "validate_params", "draw_uniform", "draw_log_uniform", "draw_integers"]
 
-ParamKind = Literal["float", "int", "bool", "choice", "float-range", "int-range", "path"]
-_KINDS = ("float", "int", "bool", "choice", "float-range", "int-range", "path")
+ParamKind = Literal["float", "int", "bool", "choice", "float-range", "int-range", "path", "names"]
+_KINDS = ("float", "int", "bool", "choice", "float-range", "int-range", "path", "names")
 
 
 def _is_number(v: Any) -> bool:
@@ -45,8 +45,9 @@ class ParamSpec:
         Value used when the parameter is not given (already valid).
     help : str
         One line: what the parameter does and its unit.
-    kind : {"float", "int", "bool", "choice", "float-range", "int-range", "path"}
-        ``*-range`` kinds hold a ``(low, high)`` pair drawn per movement.
+    kind : {"float", "int", "bool", "choice", "float-range", "int-range", "path", "names"}
+        ``*-range`` kinds hold a ``(low, high)`` pair drawn per movement; ``names`` is a
+        comma-separated list of names (``all``: every one), kept as a tuple of strings.
     low, high : float, optional
         Inclusive bounds of the value (of both ends for ranges).
     choices : tuple, optional
@@ -112,6 +113,11 @@ class ParamSpec:
             raise ConfigError(
                 f"{owner}: parameter {self.name!r} must be one of {', '.join(map(str, self.choices))}; got {value!r}"
             )
+        if kind == "names":
+            items = value.split(",") if isinstance(value, str) else value
+            if isinstance(items, (list, tuple)) and items and all(isinstance(v, str) and v.strip() for v in items):
+                return tuple(v.strip() for v in items)
+            raise ConfigError(f"{owner}: parameter {self.name!r} must be a comma-separated list of names, got {value!r}")
         if kind == "path":
             if isinstance(value, (str, os.PathLike)) and os.fspath(value):
                 return os.fspath(value)
@@ -139,6 +145,8 @@ class ParamSpec:
             return "none"
         if isinstance(d, bool):
             return str(d).lower()
+        if isinstance(d, tuple) and self.kind == "names":
+            return ",".join(d)
         if isinstance(d, tuple):
             return "[" + ", ".join(f"{v:g}" for v in d) + "]"
         if isinstance(d, float):
@@ -153,6 +161,8 @@ class ParamSpec:
             return "true/false"
         if self.kind == "path":
             return "file path"
+        if self.kind == "names":
+            return "comma-separated names, or all"
         prefix = {"float": "number", "int": "integer", "float-range": "[low, high]", "int-range": "[low, high] integers"}[
             self.kind
         ]

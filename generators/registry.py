@@ -39,6 +39,7 @@ ENTRY_POINT_GROUP = "deval.generators"
 BUILTINS: dict[str, str] = {
     "noise": "deval.generators.noise:NoiseBot",
     "spline": "deval.generators.spline:SplineBot",
+    "composite": "deval.generators.composite:CompositeBot",
     "pid": "deval.generators.pid:PIDBot",
     "minimum-jerk": "deval.generators.minimum_jerk:MinimumJerkBot",
     "sigma-lognormal": "deval.generators.sigma_lognormal:SigmaLognormalBot",

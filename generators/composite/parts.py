@@ -1,0 +1,170 @@
+"""The parts of a composite bot, and their registry.
+
+A bot author combines a path, a speed profile, a clock and some noise. Each
+of those four families holds interchangeable **parts**; a part is a small
+class registered under its family and a kebab-case name:
+
+``path``
+    :meth:`PathPart.polyline` draws each movement's route in the canonical
+    frame (start (0, 0), target (distance, 0)) as a dense polyline.
+``speed``
+    :meth:`SpeedPart.draw` draws per-movement settings; :meth:`SpeedPart.progress`
+    maps the time phase ``tau`` in [0, 1] to the fraction of the route
+    covered (values past 1 overshoot along the end tangent).
+``noise``
+    :meth:`NoisePart.draw` draws per-movement settings;
+    :meth:`NoisePart.primary_phase` says when the primary movement plays (a
+    correction or a pause takes the rest of the time); :meth:`NoisePart.apply`
+    changes the progress (overshoot, corrections) and adds offsets in pixels
+    (jitter, tremor, drift) that vanish at both ends.
+``timing``
+    :meth:`TimingPart.logger` draws the :class:`~deval.relogging.Logger`
+    that records the motion (clock, stamps, pixels).
+
+Plugins add parts with :func:`register_part`, or through the entry-point group
+``deval.composite_parts`` (each entry point names a :class:`Part` subclass;
+a broken one is skipped with a warning).
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import ClassVar
+
+import numpy as np
+
+from deval.errors import ConfigError
+from deval.relogging import Logger
+
+__all__ = ["Part", "PathPart", "SpeedPart", "NoisePart", "TimingPart", "FAMILIES", "register_part", "part",
+           "part_names", "MotionPoints"]
+
+FAMILIES = ("path", "speed", "timing", "noise")
+ENTRY_POINT_GROUP = "deval.composite_parts"
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_PARTS: dict[str, dict[str, type["Part"]]] = {f: {} for f in FAMILIES}
+_plugins_loaded = False
+
+
+class Part(abc.ABC):
+    """Base class of every part: ``family``, ``name`` and a one-line ``description``."""
+
+    family: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+
+class PathPart(Part):
+    family = "path"
+    #: points of the polyline
+    points: ClassVar[int] = 64
+
+    @abc.abstractmethod
+    def polyline(self, dist: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Routes, float64 (N, K, 2) pixels in the canonical frame, from (0, 0) to (dist, 0)."""
+
+
+class SpeedPart(Part):
+    family = "speed"
+
+    def draw(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Per-movement settings, arrays of length ``n`` (default: none)."""
+        return {}
+
+    @abc.abstractmethod
+    def progress(self, tau: np.ndarray, seg: np.ndarray, settings: dict[str, np.ndarray]) -> np.ndarray:
+        """Route fraction covered at phases ``tau`` (P,) of movements ``seg`` (P,); 0 at 0 and 1 at 1."""
+
+
+@dataclass(frozen=True)
+class MotionPoints:
+    """Where the noise acts: P query points of N movements.
+
+    ``tau`` phase in [0, 1], ``t`` seconds from the start, ``seg`` movement
+    index, ``dist`` (N,) pixels to the target, ``duration`` (N,) seconds.
+    """
+
+    tau: np.ndarray
+    t: np.ndarray
+    seg: np.ndarray
+    dist: np.ndarray
+    duration: np.ndarray
+
+
+class NoisePart(Part):
+    family = "noise"
+
+    def draw(self, dist: np.ndarray, duration: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Per-movement settings (default: none)."""
+        return {}
+
+    def primary_phase(self, tau: np.ndarray, seg: np.ndarray, settings: dict[str, np.ndarray]) -> np.ndarray:
+        """The phase the speed part plays at (default ``tau``): a correction or a pause shortens the primary movement."""
+        return tau
+
+    @abc.abstractmethod
+    def apply(self, at: MotionPoints, u: np.ndarray, settings: dict[str, np.ndarray], rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(u, dx, dy)`` from the primary movement's progress ``u``: the progress after this noise, and
+        offsets (pixels, canonical frame) that are 0 at both ends."""
+
+
+class TimingPart(Part):
+    family = "timing"
+
+    @abc.abstractmethod
+    def logger(self, rng: np.random.Generator) -> Logger:
+        """A logger drawn from this part's range (one per batch of movements)."""
+
+
+def register_part(cls: type[Part], *, replace: bool = False) -> type[Part]:
+    """Add a part class to its family (usable as a decorator).
+
+    Raises
+    ------
+    ConfigError
+        Not a Part subclass of a known family, a name that is not kebab-case,
+        or a name already taken (unless ``replace``).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, (PathPart, SpeedPart, NoisePart, TimingPart))):
+        raise ConfigError(f"register_part: {cls!r} is not a PathPart, SpeedPart, NoisePart or TimingPart subclass")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"register_part: part name {name!r} must be kebab-case (e.g. 'bezier')")
+    family = _PARTS[cls.family]
+    if name in family and family[name] is not cls and not replace:
+        raise ConfigError(f"register_part: a {cls.family} part named {name!r} already exists")
+    family[name] = cls
+    return cls
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            register_part(ep.load())
+        except Exception as exc:  # a broken plugin must not break deval
+            warnings.warn(f"composite part plugin {ep.name!r} skipped: {exc}", RuntimeWarning, stacklevel=2)
+
+
+def part_names(family: str) -> tuple[str, ...]:
+    """Registered part names of a family, sorted."""
+    if family not in _PARTS:
+        raise ConfigError(f"unknown part family {family!r}; families: {', '.join(FAMILIES)}")
+    _load_plugins()
+    return tuple(sorted(_PARTS[family]))
+
+
+def part(family: str, name: str) -> Part:
+    """An instance of the part ``name`` of ``family``."""
+    names = part_names(family)
+    if name not in names:
+        raise ConfigError(f"unknown {family} part {name!r}; known: {', '.join(names)}")
+    return _PARTS[family][name]()
