@@ -29,6 +29,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from deval.detectors.base import TrajectoryDetector, store_init_params
 from deval.detectors.featurizer import TrajectoryFeaturizer, feature_columns
 from deval.detectors.tree_ensemble import TreeEnsemble
+from deval.detectors.views import LOGGER_CONFOUNDED
 from deval.errors import CheckpointError
 from deval.trajectories import Trajectories
 
@@ -249,11 +250,17 @@ class _FeatureDetector(TrajectoryDetector):
     def _make_classifier(self):
         """The unfitted feature-matrix classifier of this head."""
 
+    def _selected_features(self) -> "str | list[str]":
+        """``features``; under the logger-robust view, ``all`` leaves out :data:`~deval.detectors.views.LOGGER_CONFOUNDED`."""
+        if getattr(self, "view", "raw") == "logger-robust" and self.features == "all":
+            return [c for c in feature_columns("all") if c not in LOGGER_CONFOUNDED]
+        return self.features
+
     def _represent(self, traj: Trajectories) -> np.ndarray:
-        return TrajectoryFeaturizer(self.features).fit(traj).transform(traj)
+        return TrajectoryFeaturizer(self._selected_features()).fit(traj).transform(traj)
 
     def _fit(self, X: np.ndarray, y: np.ndarray, sample_weight, progress) -> None:
-        self.columns_ = feature_columns(self.features)
+        self.columns_ = feature_columns(self._selected_features())
         if progress is not None:
             progress(f"fitting {self.head} on {len(y)} movements x {X.shape[1]} features")
         self.classifier_ = self._make_classifier().fit(X, y, sample_weight=sample_weight)

@@ -1,6 +1,6 @@
 """Views: how a detector sees movements before any feature or model.
 
-Two views exist, and a detector records the one it was trained with so that
+Three views exist, and a detector records the one it was trained with so that
 scoring applies exactly the same one:
 
 ``raw``
@@ -12,6 +12,13 @@ scoring applies exactly the same one:
     period). Humans and bots go through the identical transform, so a detector
     that only learned "this source logs at 125 Hz" or "this bot's timestamps
     are perfectly regular" loses that cue.
+
+``logger-robust``
+    The resampled view (same rate and jitter), with every inner point rounded
+    to whole pixels: whatever the logger's clock and pixel grid (sub-pixel
+    coordinates, 1000 Hz events, 30 Hz polling), a movement reaches the head
+    as if one common logger had recorded it. Feature heads also drop the
+    features that polling rate confounds (:data:`LOGGER_CONFOUNDED`).
 
 The regular grid comes from :func:`deval.canonical.resample`; the jitter is
 drawn per movement from a counter-based generator keyed by the seed and the
@@ -34,9 +41,19 @@ from deval.canonical import resample
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
 
-__all__ = ["View", "jittered_resample", "movement_jitter", "parse_view"]
+__all__ = ["LOGGER_CONFOUNDED", "View", "jittered_resample", "movement_jitter", "parse_view"]
 
-VIEW_KINDS = ("raw", "resampled")
+VIEW_KINDS = ("raw", "resampled", "logger-robust")
+
+#: Features whose distribution moves with the logger even after the 60 Hz resample: the largest
+#: Kolmogorov-Smirnov distance between people as logged and the same people re-recorded by each
+#: logger of :data:`deval.relogging.LOGGERS` exceeds 0.1 (3,000 SapiMouse movements;
+#: ``python benchmarks/bench_logger_confounds.py``). High-frequency content (jerk, acceleration
+#: peaks, spectral centroid and entropy) depends on how densely the clock samples the hand.
+LOGGER_CONFOUNDED: tuple[str, ...] = (
+    "jerk_mean_abs", "spec_hf_share", "jerk_max_abs", "spec_centroid", "dt_mean", "spec_entropy", "decel_max",
+    "accel_mean_abs", "accel_max", "heading_change_mean_abs", "dt_cv", "dt_std",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +62,7 @@ class View:
 
     Parameters
     ----------
-    kind : {"raw", "resampled"}
+    kind : {"raw", "resampled", "logger-robust"}
         Which view.
     rate_hz : float
         Sampling rate of the resampled view [Hz] (ignored by ``raw``).
@@ -73,13 +90,21 @@ class View:
     @property
     def name(self) -> str:
         """Short label: ``raw`` or ``60hz``."""
+        if self.kind == "logger-robust":
+            return "logger-robust"
         return "raw" if self.kind == "raw" else f"{self.rate_hz:g}hz"
 
     def apply(self, traj: Trajectories) -> Trajectories:
         """The movements as this view sees them (metadata kept)."""
         if self.kind == "raw":
             return traj
-        return jittered_resample(traj, self.rate_hz, self.jitter, self.seed)
+        out = jittered_resample(traj, self.rate_hz, self.jitter, self.seed)
+        if self.kind == "logger-robust" and len(out):
+            inner = np.ones(out.n_points, bool)
+            inner[out.first_index] = False
+            inner[out.last_index] = False
+            out = out.with_points(np.where(inner, np.round(out.x), out.x), np.where(inner, np.round(out.y), out.y))
+        return out
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
@@ -102,12 +127,14 @@ def parse_view(spec: "str | View", *, rate_hz: float = 60.0, jitter: float = 0.1
     text = str(spec).strip().lower()
     if text == "raw":
         return View("raw", rate_hz=rate_hz, jitter=jitter, seed=seed)
+    if text in ("logger-robust", "robust"):
+        return View("logger-robust", rate_hz=rate_hz, jitter=jitter, seed=seed)
     if text in ("resampled", "resample"):
         return View("resampled", rate_hz=rate_hz, jitter=jitter, seed=seed)
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*hz", text)
     if m:
         return View("resampled", rate_hz=float(m.group(1)), jitter=jitter, seed=seed)
-    raise ConfigError(f"unknown view {spec!r}; use raw, resampled or <rate>hz (e.g. 60hz)")
+    raise ConfigError(f"unknown view {spec!r}; use raw, resampled, <rate>hz (e.g. 60hz) or logger-robust")
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

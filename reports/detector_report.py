@@ -26,7 +26,7 @@ from deval.reports.html import html_table, render
 
 __all__ = ["EVALUATION_FILES", "format_table", "headline_table", "write_evaluation_report"]
 
-EVALUATION_FILES = ("report.html", "metrics.csv", "scores.csv", "summary.json")
+EVALUATION_FILES = ("report.html", "metrics.csv", "scores.csv", "summary.json", "cross_logger.csv")
 
 
 def _with_ci(row: pd.Series, metric: str) -> str:
@@ -79,6 +79,15 @@ def _session_table(result: EvaluationResult) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def _cross_logger_table(result: EvaluationResult) -> pd.DataFrame:
+    """One row per logger, one column per view: FPR [low, high]."""
+    c = result.cross_logger
+    cell = c.apply(lambda r: f"{r['fpr']:.3f} [{r['fpr_lo']:.3f}, {r['fpr_hi']:.3f}]", axis=1)
+    wide = c.assign(cell=cell).pivot_table(index="logger", columns="view", values="cell", aggfunc="first", sort=False)
+    wide.columns = [f"FPR ({v})" for v in wide.columns]
+    return wide.reset_index()
+
+
 def write_evaluation_report(
     result: EvaluationResult, out_dir: str | os.PathLike, *, force: bool = False, figures: bool = True,
     real_name: str = "real", gallery_n: int = 4,
@@ -99,6 +108,8 @@ def _write_files(result: EvaluationResult, out: Path, figures: bool, real_name: 
     force = True
     write_text(out / "metrics.csv", result.metrics.to_csv(index=False), force=force)
     write_text(out / "scores.csv", result.scores.to_csv(index=False), force=force)
+    if len(result.cross_logger):
+        write_text(out / "cross_logger.csv", result.cross_logger.to_csv(index=False), force=force)
     payload = result.to_dict()
     payload["deval_version"] = __version__
     payload["real_name"] = real_name
@@ -127,8 +138,9 @@ def _write_files(result: EvaluationResult, out: Path, figures: bool, real_name: 
          "score s": result.timings.get(f"score {v} {m}", np.nan)}
         for (v, m), n in result.models.items()
     ])
-    protocol = ("leave-one-style-out" if result.settings.holdout == "leave-one-style-out"
-                else "trained on --negatives, tested on --test-negatives")
+    protocol = {"leave-one-style-out": "leave-one-style-out",
+                "leave-one-family-out": f"leave-one-family-out ({result.settings.family})",
+                }.get(result.settings.holdout, "trained on --negatives, tested on --test-negatives")
     linked = ", ".join(s for s, ok in split.get("bots_linked_to_people", {}).items() if ok)
     session = _session_table(result)
     seen = format_table(result, "seen")
@@ -145,6 +157,7 @@ def _write_files(result: EvaluationResult, out: Path, figures: bool, real_name: 
         headline_table=html_table(headline_table(result)),
         session_k=", ".join(str(k) for k in result.settings.session_k),
         session_table=html_table(session) if session is not None else None,
+        cross_logger_table=html_table(_cross_logger_table(result)) if len(result.cross_logger) else None,
         seen_table=html_table(seen) if len(seen) else None,
         full_table=html_table(full),
         sets_table=html_table(sets_table),

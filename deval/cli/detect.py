@@ -85,6 +85,12 @@ def _view_options(f):
     return f
 
 
+def _augment_option(f):
+    return click.option("--augment-loggers", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="Also train on every movement re-recorded by one of K random loggers (clocks, "
+                             "rates, stamp and pixel grids), so that the logger is not a cue (0: off).")(f)
+
+
 def _head_options(f):
     f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Extra head parameter (repeatable), e.g. --param max_iter=300 --param lr=1e-3.")(f)
@@ -104,15 +110,17 @@ def _head_options(f):
 @_head_options
 @out_dir_option("Directory of the saved detector (detector.json + weights).")
 @click.option("--view", default="raw", show_default=True,
-              help="raw (timestamps as logged), resampled (at --resample-hz) or <rate>hz, e.g. 60hz.")
+              help="raw (timestamps as logged), resampled (at --resample-hz), <rate>hz (e.g. 60hz) or "
+                   "logger-robust (resampled, whole pixels, no logger-confounded features).")
 @_view_options
+@_augment_option
 @seed_option
 @device_option
 @click.option("--format", "fmt", default=None, help="Input format of every file (default: detect).")
 @quiet_option
 @force_option
-def train_detector(real, negatives, head, epochs, params, out, view, resample_hz, jitter, seed, device, fmt,
-                   quiet, force):
+def train_detector(real, negatives, head, epochs, params, out, view, resample_hz, jitter, augment_loggers, seed,
+                   device, fmt, quiet, force):
     """Train a bot detector on REAL movements (label 0) against NEGATIVES (label 1).
 
     Humans and bots get equal total weight, and every bot style an equal
@@ -123,52 +131,41 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
     Example:
       deval train-detector --real real.npz --negatives spline.npz pid.npz --head cnn --out det/
     """
-    import numpy as np
-
     from deval.atomic import check_files_writable
-    from deval.detectors import make_detector, save_detector
-    from deval.detectors.evaluation import training_weights
+    from deval.detectors import save_detector
     from deval.detectors.persistence import DETECTOR_FILES
+    from deval.detectors.training import train_detector as fit_detector
     from deval.detectors.views import parse_view
     from deval.io import load_trajectories
-    from deval.trajectories import Trajectories
 
     check_files_writable(out, DETECTOR_FILES, force)  # fail before any work
     v = parse_view(view, rate_hz=resample_hz, jitter=jitter, seed=seed)
     hp = _head_params(head, epochs, device, params)
-    det = make_detector(head, view=v.kind, resample_hz=v.rate_hz, jitter=v.jitter, seed=seed, **hp)
-    n_epochs = int(getattr(det, "epochs", 0) or 0)
+    from deval.detectors import make_detector
+
+    n_epochs = int(getattr(make_detector(head, **hp), "epochs", 0) or 0)
     with step_progress(3 + n_epochs, f"train-detector ({head})", quiet) as advance:
-        real_t = load_trajectories(real, fmt).with_meta(label=0, style="human")
+        real_t = load_trajectories(real, fmt)
         bots = _negative_sets(negatives, fmt, "negatives")
         advance("loaded")
-        data = Trajectories.concat([real_t, *bots.values()])
-        y = data.label
-        w = training_weights(y, data.style.astype(str))
-        inputs = det.prepare(data)
-        advance(f"prepared {len(data)} movements ({v.name})")
-        det.fit_prepared(inputs, y, w, progress=advance if n_epochs else None)
-        auc = None
-        try:
-            from deval.detectors.metrics import roc_auc
-
-            auc = roc_auc(y, det.decision_prepared(inputs))
-        except Exception:  # noqa: BLE001 - the training AUC is informative only
-            pass
+        trained = fit_detector(real_t, bots, head=head, view=view, resample_hz=resample_hz, jitter=jitter,
+                               augment_loggers=augment_loggers, seed=seed, progress=advance, **hp)
+        det, auc = trained.detector, trained.training_roc_auc
         training = {
             "real": str(real), "negatives": [str(p) for p in negatives], "n_real": len(real_t),
-            "n_bot": {s: len(t) for s, t in bots.items()}, "seed": seed, "view": v.to_dict(),
+            "n_bot": trained.n_bot, "seed": seed, "view": v.to_dict(), "augment_loggers": augment_loggers,
             "training_roc_auc": auc,
         }
         path = save_detector(det, out, force=force, training=training)
         advance("saved")
-    few = min(len(real_t), int(np.sum(y))) < MIN_PER_CLASS
+    n_bot = sum(trained.n_bot.values())
+    few = min(len(real_t), n_bot) < MIN_PER_CLASS
     fit_text = ("training ROC-AUC not reported: too few movements to mean anything (at least "
                 f"{MIN_PER_CLASS} per class; use deval evaluate on held-out people to judge a detector)") if few else (
         f"training ROC-AUC {'n/a' if auc is None else f'{auc:.3f}'} (on its own training data; deval evaluate "
         "judges held-out people and styles)")
     click.echo(f"{head} detector ({det.n_parameters()} parameters, view {v.name}) trained on {len(real_t)} human "
-               f"and {int(np.sum(y))} bot movements ({', '.join(bots)}); {fit_text}")
+               f"and {n_bot} bot movements ({', '.join(bots)}); {fit_text}")
     click.echo(f"saved: {path.parent}")
 
 
@@ -181,9 +178,12 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
 @click.option("--device", default=None, help="Torch device for the cnn/gru heads (default: as trained).")
 @click.option("--chunk", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Movements scored at a time (scores do not depend on it).")
+@click.option("--by", "by", type=click.Choice(["movement", "session", "user"]), default="movement",
+              show_default=True,
+              help="One decision per movement, or per session / user: the mean log-odds of its movements.")
 @quiet_option
 @force_option
-def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
+def score(detector_dir, input_path, out, fmt, device, chunk, by, quiet, force):
     """Score every movement of INPUT with the detector saved in DETECTOR_DIR.
 
     Writes the bot probability of each movement with its index in INPUT and
@@ -215,10 +215,33 @@ def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
     frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
                           "predicted_bot": (logit >= 0).astype(int)})
     frame = pd.concat([frame, traj.meta.reset_index(drop=True)], axis=1)
+    what = "movements"
+    if by != "movement":
+        frame, what = _pool_scores(frame, by, input_path), f"{by}s"
     write_text(out, frame.to_csv(index=False), force=force)
-    click.echo(f"{len(traj)} movements scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
+    click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
                f"mean p_bot {frame['p_bot'].mean():.3f}")
     click.echo(f"scores: {out}")
+
+
+def _pool_scores(frame, by: str, input_path: str):
+    """One row per session or user: movements, mean log-odds (the fused decision), p_bot, predicted_bot."""
+    import numpy as np
+    from scipy.special import expit
+
+    from deval.errors import DataError
+
+    key = frame[by].astype(str)
+    if by == "user" and (frame["user"] < 0).all() or by == "session" and (key == "").all():
+        raise DataError(input_path, f"no {by} ids: cannot pool scores by {by} (give --by movement)")
+    pooled = frame.assign(key=key).groupby("key", sort=False).agg(
+        movements=("log_odds", "size"), log_odds=("log_odds", "mean"), min_log_odds=("log_odds", "min"),
+        max_log_odds=("log_odds", "max"), first_index=("index", "min"))
+    pooled = pooled.reset_index().rename(columns={"key": by})
+    pooled["p_bot"] = expit(pooled["log_odds"].to_numpy())
+    pooled["predicted_bot"] = (pooled["log_odds"].to_numpy() >= 0).astype(np.int64)
+    return pooled[[by, "movements", "p_bot", "log_odds", "predicted_bot", "min_log_odds", "max_log_odds",
+                   "first_index"]]
 
 
 # --------------------------------------------------------------------- evaluate
@@ -226,14 +249,23 @@ def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
 @click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False), help="Human movements.")
 @click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
               help="Bot movement files used for training (one or more; styles from the style column or file name).")
-@click.option("--holdout", type=click.Choice(["leave-one-style-out", "test-negatives"]), default=None,
-              help="Protocol (default: test-negatives when --test-negatives is given, else leave-one-style-out).")
+@click.option("--holdout", type=click.Choice(["leave-one-style-out", "test-negatives", "leave-one-family-out"]),
+              default=None,
+              help="Protocol (default: test-negatives when --test-negatives is given, else leave-one-style-out). "
+                   "leave-one-family-out holds out each value of --family (negatives from -s composite).")
+@click.option("--family", type=click.Choice(["path", "speed", "timing", "noise", "duration_model"]), default="path",
+              show_default=True, help="Part column held out by --holdout leave-one-family-out.")
 @click.option("--test-negatives", cls=GreedyOption, type=click.Path(exists=True, dir_okay=False),
               help="Bot files used only for testing (their styles are never trained on).")
 @_head_options
 @click.option("--views", default="raw", show_default=True,
-              help="Comma-separated views: raw, resampled (at --resample-hz) or <rate>hz, e.g. raw,60hz.")
+              help="Comma-separated views: raw, resampled (at --resample-hz), <rate>hz or logger-robust, "
+                   "e.g. raw,60hz,logger-robust.")
 @_view_options
+@_augment_option
+@click.option("--cross-logger/--no-cross-logger", default=True, show_default=True,
+              help="Re-record the held-out people through 10 other loggers and report the share flagged at the "
+                   "in-domain 1% threshold.")
 @click.option("--session-k", type=str, default="",
               help="Comma-separated window sizes for session-level fusion of consecutive movements, e.g. 5,10.")
 @click.option("--test-fraction", type=click.FloatRange(0.05, 0.95), default=0.3, show_default=True,
@@ -249,14 +281,17 @@ def score(detector_dir, input_path, out, fmt, device, chunk, quiet, force):
 @click.option("--no-figures", is_flag=True, help="Skip the figures of the HTML report.")
 @quiet_option
 @force_option
-def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, views, resample_hz, jitter, session_k,
-             test_fraction, n_bootstrap, max_per_set, out, seed, device, fmt, no_figures, quiet, force):
+def evaluate(real, negatives, holdout, family, test_negatives, head, epochs, params, views, resample_hz, jitter,
+             augment_loggers, cross_logger, session_k, test_fraction, n_bootstrap, max_per_set, out, seed, device, fmt,
+             no_figures, quiet, force):
     """Train detectors and measure them on bot styles and people they never saw.
 
     Leave-one-style-out: for each style, train on real movements of some
     people + every other style, test on other people + the left-out style.
     With --test-negatives: train on --negatives, test on each test style.
-    Reports ROC-AUC, PR-AUC, EER, TPR at FPR 1% and 0.1%, F1 with bootstrap
+    Leave-one-family-out: negatives built from parts (-s composite) are held
+    out by the value of one part column (--family path: every bezier path,
+    every arc...). Reports ROC-AUC, PR-AUC, EER, TPR at FPR 1% and 0.1%, F1 with bootstrap
     intervals, a human-vs-human baseline, ROC curves, score distributions and
     the easiest/hardest movements.
 
@@ -272,8 +307,8 @@ def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, vie
 
     if holdout == "test-negatives" and not test_negatives:
         raise click.UsageError("--holdout test-negatives needs --test-negatives FILE [FILE ...]")
-    if holdout == "leave-one-style-out" and test_negatives:
-        raise click.UsageError("--test-negatives cannot be used with --holdout leave-one-style-out")
+    if holdout in ("leave-one-style-out", "leave-one-family-out") and test_negatives:
+        raise click.UsageError(f"--test-negatives cannot be used with --holdout {holdout}")
     check_files_writable(out, EVALUATION_FILES, force)  # fail before any work
     try:
         ks = tuple(int(k) for k in _csv_list(session_k))
@@ -291,7 +326,8 @@ def evaluate(real, negatives, holdout, test_negatives, head, epochs, params, vie
     total = len(view_list) * (1 + 2 * n_models) + 1
     with step_progress(total, f"evaluate ({head})", quiet) as advance:
         result = evaluate_holdout(
-            real_t, bots, test_negatives=tests, head=head, head_params=hp, views=view_list, session_k=ks,
+            real_t, bots, test_negatives=tests, holdout=holdout, family=family, head=head, head_params=hp,
+            views=view_list, session_k=ks, augment_loggers=augment_loggers, cross_logger=cross_logger,
             test_fraction=test_fraction, n_bootstrap=n_bootstrap, max_per_set=max_per_set,
             resample_hz=resample_hz, jitter=jitter, seed=seed, progress=advance,
         )
