@@ -189,7 +189,7 @@ def generate_negatives(
                 part = like_logger.relog(part, chunk_seed.spawn(1)[0])
             if per_condition > 1:
                 part = part.with_meta(condition=np.arange(lo, hi) // per_condition)
-            parts.append(part.with_meta(timing=modes[s]))
+            parts.append(part.with_meta(logged_by=modes[s]))
             if progress is not None:
                 progress(s, hi - lo)
     return Trajectories.concat(parts)

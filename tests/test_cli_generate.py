@@ -210,6 +210,6 @@ def test_timing_like_relogs_every_source_with_the_reference_clock(tmp_path):
     assert np.allclose(dt, np.round(dt)) and set(np.round(dt).astype(int)) <= ref_dt | set(range(0, 1000))
     assert np.array_equal(like.x[1:-1], np.round(like.x[1:-1])) or np.mean(like.x == np.round(like.x)) > 0.95
     np.testing.assert_allclose(like.end, own.end)  # targets kept exactly
-    assert set(like.meta["timing"]) == {"like"} and set(own.meta["timing"]) == {"own"}
+    assert set(like.meta["logged_by"]) == {"like"} and set(own.meta["logged_by"]) == {"own"}
     res = run("generate-negatives", "-s", "spline", "--timing", "like", "--n", "5", "--out", str(tmp_path / "x.npz"))
     assert res.exit_code != 0 and "--like" in res.output and "Traceback" not in res.output

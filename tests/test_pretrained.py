@@ -57,7 +57,7 @@ def test_headline_command_needs_no_checkpoint(tmp_path):
                                  "--n", "200", "--out", str(tmp_path / "neg.npz"), "-q"])
     assert r.exit_code == 0, r.output
     neg = load_trajectories(tmp_path / "neg.npz")
-    assert len(neg) == 200 and set(neg.meta["timing"]) == {"like"}
+    assert len(neg) == 200 and set(neg.meta["logged_by"]) == {"like"}
     r = CliRunner().invoke(cli, ["list-generators"])
     assert "sapimouse-small" in r.output
 
