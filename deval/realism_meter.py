@@ -155,7 +155,10 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return float(mid - half), float(mid + half)
+    # exact ends at 0 and n (the formula leaves float dust there)
+    lo = 0.0 if correct <= 0 else max(float(mid - half), 0.0)
+    hi = 1.0 if correct >= n else min(float(mid + half), 1.0)
+    return lo, hi
 
 
 def _score(proba: np.ndarray, y: np.ndarray) -> ProbeScore:

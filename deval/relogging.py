@@ -117,7 +117,7 @@ class Logger:
         csum = np.cumsum(steps)
         t = csum - np.repeat(csum[first] - steps[first], count)
         # keep times before the end, and the first one at or after it
-        before = t < duration[seg]
+        before = t < duration[seg] - 1e-9  # a tick that lands on the end (up to rounding) is the end tick
         prev_before = np.concatenate([[True], before[:-1]])
         prev_before[first] = True
         keep = before | prev_before

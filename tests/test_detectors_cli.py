@@ -115,3 +115,31 @@ def test_evaluate_option_errors(files, tmp_path):
     res = run("evaluate", "--real", files["real"], "--negatives", files["line"], files["noisy"], "--session-k",
               "a,b", "--out", tmp_path)
     assert res.exit_code == 2 and "--session-k" in res.output
+
+
+def test_score_by_user_pools_the_mean_log_odds(tmp_path):
+    import pandas as pd
+
+    from deval.data import load_sample
+
+    real = load_sample()
+    real[:400].save(tmp_path / "real.npz")
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "composite", "--like", str(tmp_path / "real.npz"),
+                                 "--n", "400", "-q", "--out", str(tmp_path / "neg.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["train-detector", "--real", str(tmp_path / "real.npz"), "--negatives",
+                                 str(tmp_path / "neg.npz"), "--view", "logger-robust", "--augment-loggers", "4",
+                                 "--out", str(tmp_path / "det"), "-q"])
+    assert r.exit_code == 0, r.output
+    real[400:700].save(tmp_path / "new.npz")
+    for by in ("movement", "user"):
+        r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--by", by,
+                                     "--out", str(tmp_path / f"{by}.csv"), "-q"])
+        assert r.exit_code == 0, r.output
+    per_movement = pd.read_csv(tmp_path / "movement.csv")
+    per_user = pd.read_csv(tmp_path / "user.csv")
+    expected = per_movement.groupby("user")["log_odds"].mean()
+    assert len(per_user) == per_movement["user"].nunique()
+    assert np.allclose(per_user.set_index("user")["log_odds"].loc[expected.index], expected)
+    sizes = per_movement.groupby("user").size()
+    assert (per_user.set_index("user")["movements"].loc[sizes.index] == sizes).all()

@@ -15,7 +15,8 @@ __all__ = ["NoNoise", "Gaussian", "Tremor", "Drift", "Overshoot", "Submovements"
 
 def _taper(tau: np.ndarray) -> np.ndarray:
     """0 at both ends, 1 in the middle: the offset envelope."""
-    return np.sin(np.pi * np.clip(tau, 0.0, 1.0)) ** 0.5
+    tau = np.clip(tau, 0.0, 1.0)
+    return np.where((tau > 0) & (tau < 1), np.sqrt(np.abs(np.sin(np.pi * tau))), 0.0)
 
 
 def _mj(s: np.ndarray) -> np.ndarray:
