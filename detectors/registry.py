@@ -1,4 +1,4 @@
-"""Detector heads by name: ``hgb``, ``logistic``, ``cnn``, ``gru`` and ``module``."""
+"""Detector heads by name: ``hgb``, ``logistic``, ``density``, ``hybrid``, ``cnn``, ``gru`` and ``module``."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ __all__ = ["HEADS", "TRAINABLE_HEADS", "head_class", "make_detector"]
 HEADS: dict[str, str] = {
     "hgb": "deval.detectors.feature_heads:HGBDetector",
     "logistic": "deval.detectors.feature_heads:LogisticDetector",
+    "density": "deval.detectors.density_head:DensityDetector",
+    "hybrid": "deval.detectors.density_head:HybridDetector",
     "cnn": "deval.detectors.cnn_head:CNNDetector",
     "gru": "deval.detectors.gru_head:GRUDetector",
     "module": "deval.detectors.module_head:ModuleFeatureDetector",
 }
 #: heads that train from data alone (the ``module`` head needs a torch module)
-TRAINABLE_HEADS = ("hgb", "logistic", "cnn", "gru")
+TRAINABLE_HEADS = ("hgb", "logistic", "cnn", "gru", "density", "hybrid")
 
 
 def head_class(name: str) -> type[TrajectoryDetector]:

@@ -10,7 +10,7 @@ from deval.cli.options import device_option, force_option, out_dir_option, out_f
 from deval.cli.options import quiet_option, seed_option
 from deval.cli.progress import step_progress
 
-HEAD_CHOICES = ("hgb", "logistic", "cnn", "gru")
+HEAD_CHOICES = ("hgb", "logistic", "density", "hybrid", "cnn", "gru")
 TORCH_HEADS = ("cnn", "gru")
 
 #: below this many movements of a class, train-detector reports no training AUC
@@ -97,7 +97,8 @@ def _head_options(f):
     f = click.option("--epochs", type=click.IntRange(min=1), default=None,
                      help="Training epochs of the cnn/gru heads (default 10).")(f)
     f = click.option("--head", type=click.Choice(HEAD_CHOICES), default="hgb", show_default=True,
-                     help="Detector head: gradient boosting or logistic regression on features, 1-D CNN or GRU "
+                     help="Detector head: gradient boosting or logistic regression on features, a human-density "
+                          "score (needs no negatives), hybrid (the larger of boosting and density), 1-D CNN or GRU "
                           "on canonical steps.")(f)
     return f
 
@@ -336,3 +337,75 @@ def evaluate(real, negatives, holdout, family, test_negatives, head, epochs, par
     table = headline_table(result)
     click.echo(table.to_string(index=False))
     click.echo(f"report: {html}")
+
+
+# --------------------------------------------------------------- mine-negatives
+MINING_FILES = ("mined.npz", "rounds.json", "detector")
+
+
+@click.command("mine-negatives")
+@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Human movements (their endpoints condition every candidate).")
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The starting negatives (one or more files).")
+@click.option("--source", "-s", "sources", multiple=True, default=("composite",), show_default=True,
+              metavar="NAME", help="Generators the candidates come from (repeatable).")
+@click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Mining rounds.")
+@click.option("--candidates", type=click.IntRange(min=10), default=10000, show_default=True,
+              help="Candidates generated per round.")
+@click.option("--keep", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.2, show_default=True,
+              help="Share of the candidates kept each round (the hardest, under the diversity floor).")
+@click.option("--clusters", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Feature-space clusters that each give some of the kept movements (the diversity floor).")
+@click.option("--search/--no-search", default=True, show_default=True,
+              help="Each round, random-search composite configurations the detector finds most human and draw "
+                   "half of the candidates from them.")
+@_head_options
+@click.option("--view", default="logger-robust", show_default=True, help="View of the detectors trained each round.")
+@_augment_option
+@out_dir_option("Directory: mined.npz (the mined movements), rounds.json, detector/ (trained on the final pool).")
+@seed_option
+@click.option("--format", "fmt", default=None, help="Input format of every file (default: detect).")
+@quiet_option
+@force_option
+def mine_negatives(real, negatives, sources, rounds, candidates, keep, clusters, search, head, epochs, params, view,
+                   augment_loggers, out, seed, fmt, quiet, force):
+    """Mine hard negatives: keep the candidates the current detector misses, retrain, repeat.
+
+    Each round trains a detector on REAL against the pool (the starting
+    negatives plus everything mined so far), searches the composite design
+    space for the configurations it finds most human, generates candidates,
+    and keeps the hardest share of them, spread over feature-space clusters so
+    that the selection covers the pool instead of one trick.
+
+    \b
+    Example:
+      deval mine-negatives --real real.npz --negatives neg.npz --rounds 3 --out mined/
+      deval train-detector --real real.npz --negatives neg.npz mined/mined.npz --out det/
+    """
+    from deval.atomic import check_files_writable, json_text, staged_directory, write_text
+    from deval.detectors import save_detector
+    from deval.detectors.mining import mine_negatives as mine
+    from deval.io import load_trajectories
+
+    final = check_files_writable(out, MINING_FILES, force)
+    hp = _head_params(head, epochs, None, params)
+    real_t = load_trajectories(real, fmt)
+    pool = _negative_sets(negatives, fmt, "negatives")
+    with step_progress(4 * rounds + 1, "mine-negatives", quiet) as advance:
+        result = mine(real_t, pool, sources=sources, rounds=rounds, candidates=candidates, keep=keep,
+                      clusters=clusters, adversarial=search, head=head, view=view, augment_loggers=augment_loggers,
+                      seed=seed, progress=advance)
+        final.mkdir(parents=True, exist_ok=True)
+        with staged_directory(final) as stage:
+            result.negatives.save(stage / "mined.npz")
+            write_text(stage / "rounds.json", json_text({"rounds": result.rounds, "sources": list(sources),
+                                                        "head": head, "view": view, "seed": seed}, indent=1),
+                       force=True)
+            save_detector(result.detector, stage / "detector", force=True,
+                          training={"real": str(real), "negatives": [str(p) for p in negatives],
+                                    "mined": len(result.negatives), "seed": seed})
+    for r in result.rounds:
+        click.echo(f"round {r['round']}: {r['candidates']} candidates, {r['pass_rate']:.3f} pass as people at the "
+                   f"1% threshold; kept {r['kept']} (coverage {r['coverage']:.2f})")
+    click.echo(f"mined: {final / 'mined.npz'} ({len(result.negatives)} movements)")

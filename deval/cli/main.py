@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "deval.cli.detect:evaluate",
     "generate-negatives": "deval.cli.generate:generate_negatives",
     "list-generators": "deval.cli.generate:list_generators",
+    "mine-negatives": "deval.cli.detect:mine_negatives",
     "score": "deval.cli.detect:score",
     "train-detector": "deval.cli.detect:train_detector",
     "train-generator": "deval.cli.train:train_generator",
