@@ -85,6 +85,9 @@ def main() -> None:
     ap.add_argument("--experiments", default="scripted,scripted+composite,families")
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mine-rounds", type=int, default=0,
+                    help="mine hard negatives from composite (pool: composite only, so no scripted style leaks) "
+                         "and add them to the composite negatives")
     ap.add_argument("--json-out", default=None)
     args = ap.parse_args()
 
@@ -97,6 +100,19 @@ def main() -> None:
     print(f"negatives made in {time.perf_counter() - t0:.0f} s: scripted {args.n_scripted} x {len(scripted)}, "
           f"composite {len(composite)}", flush=True)
     results = {"settings": vars(args), "runs": []}
+    if args.mine_rounds:
+        from deval.detectors.mining import mine_negatives
+        from deval.trajectories import Trajectories
+
+        t1 = time.perf_counter()
+        mined = mine_negatives(real, {"composite": composite}, rounds=args.mine_rounds, candidates=10000,
+                               head="hgb", view="logger-robust", seed=args.seed)
+        results["mining"] = mined.rounds
+        for r in mined.rounds:
+            print(f"mining round {r['round']}: pass rate {r['pass_rate']:.3f}, kept {r['kept']}, "
+                  f"coverage {r['coverage']:.2f}", flush=True)
+        composite = Trajectories.concat([composite, mined.negatives.with_meta(style="composite")])
+        print(f"mined {len(mined.negatives)} in {time.perf_counter() - t1:.0f} s", flush=True)
     common = dict(head=args.head, session_k=(3, 10), n_bootstrap=args.bootstrap, seed=args.seed)
     experiments = args.experiments.split(",")
     for view in args.views.split(","):

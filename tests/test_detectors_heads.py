@@ -58,6 +58,8 @@ def fitted(lines):
         "logistic": make_detector("logistic").fit(train),
         "cnn": critic,
         "gru": make_detector("gru", epochs=3, seed=0).fit(train),
+        "density": make_detector("density").fit(train),
+        "hybrid": make_detector("hybrid", max_iter=60).fit(train),
         "module": ModuleFeatureDetector(module=critic.module_, normalizer=critic.normalizer_).fit(train),
     }
 
@@ -82,11 +84,23 @@ def test_tree_ensemble_reproduces_sklearn():
 
 
 # ---------------------------------------------------------- what they learn
-@pytest.mark.parametrize("head", ["hgb", "logistic", "cnn", "gru", "module"])
+@pytest.mark.parametrize("head", ["hgb", "logistic", "cnn", "gru", "module", "density", "hybrid"])
 def test_heads_separate_lines_from_people_they_never_saw(fitted, lines, head):
     _, test = lines
     auc = roc_auc(test.label, fitted[head].decision_function(test))
     assert auc > 0.9, f"{head}: ROC-AUC {auc:.3f}"
+
+
+def test_density_never_sees_a_bot_and_flags_about_one_percent_of_new_people(lines):
+    """The density head learns from people only: training without any bot scores the same as with bots,
+    and 0 on its scale sits near the 99th percentile of people it never saw."""
+    train, test = lines
+    humans = train[train.label == 0]
+    with_bots = make_detector("density").fit(train)
+    alone = make_detector("density").fit(Trajectories.concat([humans, train[train.label == 1][:2]]))
+    np.testing.assert_allclose(with_bots.decision_function(test), alone.decision_function(test))
+    people = test[test.label == 0]
+    assert 0.0 <= np.mean(with_bots.decision_function(people) > 0) <= 0.05
 
 
 def test_probabilities_predictions_and_params(fitted, lines):
@@ -263,7 +277,7 @@ def test_module_head_layers_and_inputs(fitted, lines):
 
 
 # -------------------------------------------------------------- persistence
-@pytest.mark.parametrize("head", ["hgb", "logistic", "cnn", "gru", "module"])
+@pytest.mark.parametrize("head", ["hgb", "logistic", "cnn", "gru", "module", "density", "hybrid"])
 def test_save_load_round_trip(fitted, lines, tmp_path, head):
     _, test = lines
     det = fitted[head]
