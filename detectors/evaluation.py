@@ -94,7 +94,7 @@ class EvaluationSettings:
 
     head: str = "hgb"
     head_params: dict = field(default_factory=dict)
-    views: tuple[str, ...] = ("raw",)
+    views: tuple[str, ...] = ("logger-robust",)
     holdout: str = "leave-one-style-out"
     test_fraction: float = 0.3
     seed: int = 0
@@ -409,7 +409,7 @@ def evaluate_holdout(
     family: str = "path",
     head: str = "hgb",
     head_params: dict | None = None,
-    views: Sequence[str] = ("raw",),
+    views: Sequence[str] = ("logger-robust",),
     session_k: Sequence[int] = (),
     test_fraction: float = 0.3,
     n_bootstrap: int = 1000,

@@ -43,7 +43,7 @@ def train_detector(
     negatives: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories]",
     *,
     head: str = "hgb",
-    view: str = "raw",
+    view: str = "logger-robust",
     resample_hz: float = 60.0,
     jitter: float = 0.1,
     augment_loggers: int = 0,

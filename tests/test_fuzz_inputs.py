@@ -328,7 +328,7 @@ def test_score_and_evaluate_long(tmp_path_factory, payload):
 
 
 @pytest.mark.slow
-@settings(LONG, max_examples=int(os.environ.get("DEVAL_FUZZ_EXAMPLES", "1000")) // 4)
+@LONG
 @given(payload=npz_payload())
 def test_train_generator_data_long(tmp_path_factory, payload):
     test_train_generator_data_gives_one_line_errors.hypothesis.inner_test(tmp_path_factory, payload)

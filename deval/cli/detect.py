@@ -110,7 +110,7 @@ def _head_options(f):
               help="Bot movement files (one or more; styles from each file's style column or its name).")
 @_head_options
 @out_dir_option("Directory of the saved detector (detector.json + weights).")
-@click.option("--view", default="raw", show_default=True,
+@click.option("--view", default="logger-robust", show_default=True,
               help="raw (timestamps as logged), resampled (at --resample-hz), <rate>hz (e.g. 60hz) or "
                    "logger-robust (resampled, whole pixels, no logger-confounded features).")
 @_view_options
@@ -259,7 +259,7 @@ def _pool_scores(frame, by: str, input_path: str):
 @click.option("--test-negatives", cls=GreedyOption, type=click.Path(exists=True, dir_okay=False),
               help="Bot files used only for testing (their styles are never trained on).")
 @_head_options
-@click.option("--views", default="raw", show_default=True,
+@click.option("--views", default="logger-robust", show_default=True,
               help="Comma-separated views: raw, resampled (at --resample-hz), <rate>hz or logger-robust, "
                    "e.g. raw,60hz,logger-robust.")
 @_view_options
