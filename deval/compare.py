@@ -33,6 +33,7 @@ import pandas as pd
 
 from deval.canonical import canonicalize
 from deval.errors import ConfigError
+from deval.registry import Registry
 from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,9 @@ class CompareSettings:
     view: str = "raw"
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.metrics if m not in ALL_METRICS]
+        unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
-            raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(ALL_METRICS)}")
+            raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(metric_names())}")
         if self.view not in ("raw", "60hz"):
             raise ConfigError(f"view must be 'raw' or '60hz', got {self.view!r}")
         if self.max_samples is not None and self.max_samples < 10:
@@ -336,58 +337,142 @@ def _groups(traj: Trajectories, offset: int) -> np.ndarray:
     return g
 
 
+@dataclass
+class MetricOutput:
+    """What one metric adds to a comparison row.
+
+    ``scalars`` become columns of ``metrics.csv``; ``details`` are merged into
+    the fake set's details in ``metrics.json`` (keyed by the metric's name or
+    its own keys); ``distances`` (the per-feature table) and ``curve`` (a PRD
+    curve) feed the report.
+    """
+
+    scalars: dict[str, float] = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+    distances: pd.DataFrame | None = None
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+
+    def to_dict(self) -> dict:
+        return {"scalars": dict(self.scalars), "details": self.details}
+
+
+#: A metric: ``fn(real, fake, settings, scaler) -> MetricOutput`` (``scaler`` standardises the distance features).
+MetricFn = Callable[["PreparedSet", "PreparedSet", CompareSettings, object], MetricOutput]
+
+
+def _check_metric(name: str, fn: object) -> MetricFn:
+    if not callable(fn):
+        raise ConfigError(f"metric {name!r}: {fn!r} is not callable")
+    return fn
+
+
+#: The metric registry; plugins register through the entry-point group ``deval.metrics``.
+METRICS: Registry[MetricFn] = Registry("metric", group="deval.metrics", check=_check_metric)
+
+
+def register_metric(name: str):
+    """Decorator: register ``fn(real, fake, settings, scaler) -> MetricOutput`` as metric ``name``."""
+    def wrap(fn: MetricFn) -> MetricFn:
+        return METRICS.register(name, fn)
+    return wrap
+
+
+@register_metric("c2st")
+def _c2st_metric(real, fake, settings, scaler) -> MetricOutput:
+    res = run_meter(real, fake, settings)
+    out = dict(c2st_acc=res.accuracy, c2st_auc=res.roc_auc, c2st_ci_low=res.ci_low, c2st_ci_high=res.ci_high)
+    for name, score in res.probes.items():
+        out[f"c2st_{name}_acc"] = score["accuracy"]
+        out[f"c2st_{name}_auc"] = score["roc_auc"]
+    for name, score in res.aspects.items():
+        out[f"c2st_aspect_{aspect_key(name)}"] = score["accuracy"]
+    return MetricOutput(out, {"c2st": res.to_dict()})
+
+
+@register_metric("mmd")
+def _mmd_metric(real, fake, settings, scaler) -> MetricOutput:
+    from deval import metrics as M
+
+    res = M.mmd_test(scaler.transform(real.features), scaler.transform(fake.features),
+                     n_permutations=settings.mmd_permutations, seed=settings.seed)
+    return MetricOutput(dict(mmd2=res.mmd2, mmd_p=res.p_value), {"mmd": res.to_dict()})
+
+
+@register_metric("prd")
+def _prd_metric(real, fake, settings, scaler) -> MetricOutput:
+    from deval import metrics as M
+
+    res = M.prd_curve(scaler.transform(real.features), scaler.transform(fake.features), seed=settings.seed)
+    return MetricOutput(dict(prd_precision=res.precision, prd_recall=res.recall),
+                        {"prd": {k: v for k, v in res.to_dict().items() if not isinstance(v, list)}},
+                        curve=(np.asarray(res.precision_curve), np.asarray(res.recall_curve)))
+
+
+@register_metric("prdc")
+def _prdc_metric(real, fake, settings, scaler) -> MetricOutput:
+    from deval import metrics as M
+    from deval.realism_meter import wilson_interval
+
+    res = M.knn_prdc(scaler.transform(real.features), scaler.transform(fake.features), k=settings.prdc_k)
+    out = dict(knn_precision=res.precision, knn_recall=res.recall, density=res.density, coverage=res.coverage)
+    # each is a share of samples (fake inside the real manifold; real inside the fake one; real balls covered)
+    for key, value, n in (("knn_precision", res.precision, res.n_fake), ("knn_recall", res.recall, res.n_real),
+                          ("coverage", res.coverage, res.n_real)):
+        out[f"{key}_ci_low"], out[f"{key}_ci_high"] = wilson_interval(int(round(value * n)), n)
+    return MetricOutput(out, {"prdc": res.to_dict()})
+
+
+@register_metric("distances")
+def _distances_metric(real, fake, settings, scaler) -> MetricOutput:
+    from deval import metrics as M
+
+    distances = M.feature_distances(real.features, fake.features)
+    return MetricOutput(dict(mean_ks=float(distances["ks"].mean()), max_ks=float(distances["ks"].max())),
+                        distances=distances)
+
+
+@register_metric("spectral")
+def _spectral_metric(real, fake, settings, scaler) -> MetricOutput:
+    from deval import metrics as M
+
+    return MetricOutput(dict(log_spectral_distance_db=M.log_spectral_distance(real.psd, fake.psd)))
+
+
+@register_metric("actions")
+def _actions_metric(real, fake, settings, scaler) -> MetricOutput:
+    if real.traj.press is None or fake.traj.press is None:
+        return MetricOutput()
+    scalars, details = action_comparison(real.traj, fake.traj)
+    return MetricOutput(scalars, {"actions": details})
+
+
+@register_metric("generation")
+def _generation_metric(real, fake, settings, scaler) -> MetricOutput:
+    scalars, generation = generation_comparison(fake.traj)
+    return MetricOutput(scalars, generation)
+
+
+def metric_names() -> list[str]:
+    """Registered metrics: the built-ins in :data:`ALL_METRICS` order, then plugins by name."""
+    return [*ALL_METRICS, *sorted(n for n in METRICS.available() if n not in ALL_METRICS)]
+
+
 def compare_pair(
     real: PreparedSet, fake: PreparedSet, settings: CompareSettings, scaler=None
 ) -> FakeComparison:
-    """All requested metrics for one fake set against the real set."""
-    from deval import metrics as M
-
-    seed = settings.seed
+    """Every requested metric of the registry for one fake set against the real set."""
     scaler = scaler or distance_scaler(real)
-    xr, xf = scaler.transform(real.features), scaler.transform(fake.features)
     out: dict[str, float] = {}
     details: dict[str, dict] = {}
     distances = curve = None
-    if "c2st" in settings.metrics:
-        res = run_meter(real, fake, settings)
-        out.update(c2st_acc=res.accuracy, c2st_auc=res.roc_auc, c2st_ci_low=res.ci_low, c2st_ci_high=res.ci_high)
-        for name, score in res.probes.items():
-            out[f"c2st_{name}_acc"] = score["accuracy"]
-            out[f"c2st_{name}_auc"] = score["roc_auc"]
-        for name, score in res.aspects.items():
-            out[f"c2st_aspect_{aspect_key(name)}"] = score["accuracy"]
-        details["c2st"] = res.to_dict()
-    if "mmd" in settings.metrics:
-        res = M.mmd_test(xr, xf, n_permutations=settings.mmd_permutations, seed=seed)
-        out.update(mmd2=res.mmd2, mmd_p=res.p_value)
-        details["mmd"] = res.to_dict()
-    if "prd" in settings.metrics:
-        res = M.prd_curve(xr, xf, seed=seed)
-        out.update(prd_precision=res.precision, prd_recall=res.recall)
-        details["prd"] = {k: v for k, v in res.to_dict().items() if not isinstance(v, list)}
-        curve = (np.asarray(res.precision_curve), np.asarray(res.recall_curve))
-    if "prdc" in settings.metrics:
-        res = M.knn_prdc(xr, xf, k=settings.prdc_k)
-        out.update(knn_precision=res.precision, knn_recall=res.recall, density=res.density, coverage=res.coverage)
-        from deval.realism_meter import wilson_interval
-
-        # each is a share of samples (fake inside the real manifold; real inside the fake one; real balls covered)
-        for key, value, n in (("knn_precision", res.precision, res.n_fake), ("knn_recall", res.recall, res.n_real),
-                              ("coverage", res.coverage, res.n_real)):
-            out[f"{key}_ci_low"], out[f"{key}_ci_high"] = wilson_interval(int(round(value * n)), n)
-        details["prdc"] = res.to_dict()
-    if "distances" in settings.metrics:
-        distances = M.feature_distances(real.features, fake.features)
-        out.update(mean_ks=float(distances["ks"].mean()), max_ks=float(distances["ks"].max()))
-    if "spectral" in settings.metrics:
-        out.update(log_spectral_distance_db=M.log_spectral_distance(real.psd, fake.psd))
-    if "actions" in settings.metrics and real.traj.press is not None and fake.traj.press is not None:
-        scalars, details["actions"] = action_comparison(real.traj, fake.traj)
-        out.update(scalars)
-    if "generation" in settings.metrics:
-        scalars, generation = generation_comparison(fake.traj)
-        out.update(scalars)
-        details.update(generation)
+    for name in metric_names():
+        if name not in settings.metrics:
+            continue
+        res = METRICS.get(name)(real, fake, settings, scaler)
+        out.update(res.scalars)
+        details.update(res.details)
+        distances = res.distances if res.distances is not None else distances
+        curve = res.curve if res.curve is not None else curve
     return FakeComparison(fake.name, len(fake.traj), {k: float(v) for k, v in out.items()}, details, distances, curve)
 
 

@@ -15,22 +15,17 @@ generators keep working.
 
 from __future__ import annotations
 
-import importlib
-import logging
-import re
-import warnings
-from importlib import metadata
 from typing import Iterable
 
 from deval.errors import ConfigError
 from deval.generators.base import Generator
+from deval.registry import Registry as _Registry
 
 __all__ = [
     "ENTRY_POINT_GROUP", "BUILTINS", "Registry", "register", "unregister", "get", "available", "describe",
     "default_registry",
 ]
 
-log = logging.getLogger(__name__)
 
 #: Entry-point group through which third-party packages register generators.
 ENTRY_POINT_GROUP = "deval.generators"
@@ -51,17 +46,6 @@ BUILTINS: dict[str, str] = {
     "action-diffusion": "deval.generators.action_diffusion.generator:ActionDiffusionGenerator",
 }
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(
-            f"generator name {name!r} is not kebab-case (lowercase letters and digits separated by single "
-            "hyphens, starting with a letter, e.g. 'minimum-jerk')"
-        )
-    return name
-
 
 def _check_class(name: str, cls: object) -> type[Generator]:
     if not isinstance(cls, type) or not issubclass(cls, Generator):
@@ -80,8 +64,8 @@ def _check_class(name: str, cls: object) -> type[Generator]:
     return cls
 
 
-class Registry:
-    """A mapping of generator names to classes, with lazy built-ins and plugins.
+class Registry(_Registry[type[Generator]]):
+    """The generator registry: :class:`deval.registry.Registry` with the generator checks.
 
     Parameters
     ----------
@@ -92,12 +76,11 @@ class Registry:
     """
 
     def __init__(self, builtins: dict[str, str] | None = None, discover_plugins: bool = True) -> None:
-        self._classes: dict[str, type[Generator]] = {}
-        self._lazy: dict[str, str] = dict(builtins or {})
-        self._discovered = not discover_plugins
+        super().__init__("generator", ENTRY_POINT_GROUP if discover_plugins else None, builtins, _check_class)
+        if not discover_plugins:
+            self.group = ENTRY_POINT_GROUP  # discover() with no argument still reads this group when asked
 
-    # ------------------------------------------------------------- register
-    def register(self, name: str, cls: type[Generator]) -> type[Generator]:
+    def register(self, name: str, cls: type[Generator], *, replace: bool = False) -> type[Generator]:
         """Add ``cls`` under ``name``.
 
         Raises
@@ -106,90 +89,7 @@ class Registry:
             ``name`` is not kebab-case or already taken, or ``cls`` is not a
             concrete :class:`Generator` subclass whose ``name`` equals ``name``.
         """
-        _check_name(name)
-        if name in self._classes or name in self._lazy:
-            raise ConfigError(f"generator {name!r} is already registered")
-        self._classes[name] = _check_class(name, cls)
-        return cls
-
-    def unregister(self, name: str) -> None:
-        """Remove ``name`` (ConfigError if it is unknown)."""
-        if name in self._classes:
-            del self._classes[name]
-        elif name in self._lazy:
-            del self._lazy[name]
-        else:
-            raise ConfigError(f"generator {name!r} is not registered")
-
-    # ------------------------------------------------------------ discovery
-    def discover(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> list[str]:
-        """Register generators from entry points; broken ones only warn.
-
-        Parameters
-        ----------
-        entry_points : iterable of importlib.metadata.EntryPoint, optional
-            Defaults to the installed entry points of group ``deval.generators``.
-
-        Returns
-        -------
-        list of str
-            Names registered by this call.
-        """
-        self._discovered = True
-        if entry_points is None:
-            entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-        added = []
-        for ep in entry_points:
-            try:
-                cls = ep.load()
-                self.register(ep.name, cls)
-            except Exception as exc:  # noqa: BLE001 - a plugin must never break deval
-                warnings.warn(
-                    f"deval: skipping generator plugin {ep.name!r} ({ep.value}): {type(exc).__name__}: {exc}",
-                    RuntimeWarning, stacklevel=2,
-                )
-                continue
-            log.debug("registered generator plugin %s from %s", ep.name, ep.value)
-            added.append(ep.name)
-        return added
-
-    def _ensure_discovered(self) -> None:
-        if not self._discovered:
-            self.discover()
-
-    # ---------------------------------------------------------------- query
-    def available(self) -> list[str]:
-        """Sorted names of every registered generator."""
-        self._ensure_discovered()
-        return sorted({*self._classes, *self._lazy})
-
-    def get(self, name: str) -> type[Generator]:
-        """The class registered under ``name``.
-
-        Raises
-        ------
-        ConfigError
-            Unknown name (the message lists the known ones), or a built-in that
-            fails to import.
-        """
-        self._ensure_discovered()
-        if name in self._classes:
-            return self._classes[name]
-        if name in self._lazy:
-            target = self._lazy[name]
-            module, attr = target.split(":")
-            try:
-                cls = getattr(importlib.import_module(module), attr)
-            except (ImportError, AttributeError) as exc:
-                raise ConfigError(f"generator {name!r} cannot be imported from {target}: {exc}") from exc
-            self._classes[name] = _check_class(name, cls)
-            del self._lazy[name]
-            return cls
-        raise ConfigError(f"unknown generator {name!r}; known generators: {', '.join(self.available())}")
-
-    def __contains__(self, name: object) -> bool:
-        self._ensure_discovered()
-        return name in self._classes or name in self._lazy
+        return super().register(name, cls, replace=replace)
 
     def describe(self, names: Iterable[str] | None = None) -> str:
         """Text block describing the given (default: all) generators and their parameters."""

@@ -171,3 +171,29 @@ def test_report_reads_well(tmp_path):
     no_c2st = compare_sets(real, fakes, CompareSettings(metrics=("mmd",), baselines=False, mmd_permutations=10))
     html = write_compare_report(no_c2st, tmp_path / "rep2").read_text()
     assert 'class="neutral">C2ST not computed' in html
+
+
+def test_a_registered_metric_joins_every_comparison(tmp_path):
+    """The metric registry: a plugin metric is computed by compare_pair and lands in metrics.csv."""
+    from deval.compare import METRICS, MetricOutput, register_metric
+    from deval.errors import ConfigError
+    from deval.data import load_sample
+
+    real = load_sample()
+    calls = []
+
+    @register_metric("point-ratio")
+    def point_ratio(r, f, settings, scaler):
+        calls.append(settings.seed)
+        return MetricOutput({"point_ratio": float(np.median(f.traj.lengths) / np.median(r.traj.lengths))})
+
+    try:
+        settings = CompareSettings(metrics=("distances", "point-ratio"), baselines=False)
+        res = compare_sets(real[:300], {"half": real[300:600]}, settings)
+        row = res.summary().iloc[0]
+        assert row["point_ratio"] == pytest.approx(np.median(real[300:600].lengths) / np.median(real[:300].lengths))
+        assert calls == [settings.seed]
+    finally:
+        METRICS.unregister("point-ratio")
+    with pytest.raises(ConfigError, match="unknown metric"):
+        CompareSettings(metrics=("point-ratio",))

@@ -10,7 +10,7 @@ import pytest
 from deval.errors import ConfigError
 from deval.generators import get
 from deval.generators.composite import FAMILIES, PathPart, part, part_names, register_part
-from deval.generators.composite.parts import MotionPoints, _PARTS
+from deval.generators.composite.parts import PARTS, MotionPoints
 from deval.trajectories import Endpoints
 
 
@@ -126,11 +126,13 @@ def test_register_part_validates_and_plugins_can_add_a_path():
         register_part(Zigzag)
         tr = get("composite")(paths="zigzag").sample(10, cond=_cond(10), seed=0)
         assert set(tr.meta["path"]) == {"zigzag"}
-        with pytest.raises(ConfigError, match="already exists"):
+        with pytest.raises(ConfigError, match="already registered"):
             register_part(type("Zigzag2", (Zigzag,), {}))
     finally:
-        _PARTS["path"].pop("zigzag", None)
+        PARTS["path"].unregister("zigzag")
     with pytest.raises(ConfigError, match="kebab-case"):
         register_part(type("Bad", (PathPart,), {"name": "Bad Name", "polyline": lambda self, d, r: None}))
+    with pytest.raises(ConfigError, match="already registered"):
+        register_part(type("Line2", (PathPart,), {"name": "line", "polyline": lambda self, d, r: None}))
     with pytest.raises(ConfigError, match="subclass"):
         register_part(object)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import deval.generators.registry as registry_module
+import deval.registry as core_registry
 from deval.errors import ConfigError
 from deval.generators import ENTRY_POINT_GROUP, Generator, ParamSpec, Registry, available, get
 from deval.generators.noise import NoiseBot
@@ -150,7 +151,7 @@ def test_broken_plugins_warn_and_the_rest_keeps_working(monkeypatch):
         calls.append(group)
         return eps
 
-    monkeypatch.setattr(registry_module.metadata, "entry_points", fake_entry_points)
+    monkeypatch.setattr(core_registry.metadata, "entry_points", fake_entry_points)
     reg = Registry(registry_module.BUILTINS)  # discovers on first use, through the default code path
     with pytest.warns(RuntimeWarning) as record:
         names = reg.available()
@@ -180,7 +181,7 @@ def test_example_plugin_is_discovered_through_its_declared_entry_point(monkeypat
     monkeypatch.syspath_prepend(str(EXAMPLE))
     eps = _declared_entry_points()
     assert [ep.name for ep in eps] == ["zigzag"]
-    monkeypatch.setattr(registry_module.metadata, "entry_points", lambda group: eps)
+    monkeypatch.setattr(core_registry.metadata, "entry_points", lambda group: eps)
     reg = Registry(registry_module.BUILTINS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -199,7 +200,7 @@ def test_example_plugin_is_listed_by_the_cli(monkeypatch):
 
     monkeypatch.syspath_prepend(str(EXAMPLE))
     eps = _declared_entry_points()
-    monkeypatch.setattr(registry_module.metadata, "entry_points", lambda group: eps)
+    monkeypatch.setattr(core_registry.metadata, "entry_points", lambda group: eps)
     monkeypatch.setattr(registry_module, "default_registry", Registry(registry_module.BUILTINS))
     result = CliRunner().invoke(cli, ["list-generators"])
     assert result.exit_code == 0, result.output

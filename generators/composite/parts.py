@@ -21,33 +21,29 @@ class registered under its family and a kebab-case name:
     :meth:`TimingPart.logger` draws the :class:`~deval.relogging.Logger`
     that records the motion (clock, stamps, pixels).
 
-Plugins add parts with :func:`register_part`, or through the entry-point group
-``deval.composite_parts`` (each entry point names a :class:`Part` subclass;
-a broken one is skipped with a warning).
+Each family is a :class:`deval.registry.Registry` (:data:`PARTS`). Plugins add
+parts with :func:`register_part`, or through the entry-point groups
+``deval.composite.paths``, ``deval.composite.speeds``, ``deval.composite.noises``
+and ``deval.composite.timings`` (each entry point names a part class; a broken
+one is skipped with a warning).
 """
 
 from __future__ import annotations
 
 import abc
-import re
-import warnings
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import ClassVar
 
 import numpy as np
 
 from deval.errors import ConfigError
+from deval.registry import Registry
 from deval.relogging import Logger
 
-__all__ = ["Part", "PathPart", "SpeedPart", "NoisePart", "TimingPart", "FAMILIES", "register_part", "part",
+__all__ = ["Part", "PathPart", "SpeedPart", "NoisePart", "TimingPart", "FAMILIES", "PARTS", "register_part", "part",
            "part_names", "MotionPoints"]
 
 FAMILIES = ("path", "speed", "timing", "noise")
-ENTRY_POINT_GROUP = "deval.composite_parts"
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_PARTS: dict[str, dict[str, type["Part"]]] = {f: {} for f in FAMILIES}
-_plugins_loaded = False
 
 
 class Part(abc.ABC):
@@ -121,45 +117,45 @@ class TimingPart(Part):
         """A logger drawn from this part's range (one per batch of movements)."""
 
 
+_BASES: dict[str, type] = {"path": PathPart, "speed": SpeedPart, "noise": NoisePart, "timing": TimingPart}
+
+
+def _checker(family: str):
+    def check(name: str, cls: object) -> type[Part]:
+        base = _BASES[family]
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise ConfigError(f"{family} part {name!r}: {cls!r} is not a {base.__name__} subclass")
+        if getattr(cls, "name", None) != name:
+            raise ConfigError(f"{family} part {name!r}: its name attribute is {getattr(cls, 'name', None)!r}")
+        return cls
+    return check
+
+
+#: One registry per family (entry-point groups ``deval.composite.<family>s``).
+PARTS: dict[str, Registry[type[Part]]] = {
+    f: Registry(f"{f} part", group=f"deval.composite.{f}s", check=_checker(f)) for f in FAMILIES}
+
+
 def register_part(cls: type[Part], *, replace: bool = False) -> type[Part]:
-    """Add a part class to its family (usable as a decorator).
+    """Add a part class to its family's registry under its ``name`` (usable as a decorator).
 
     Raises
     ------
     ConfigError
-        Not a Part subclass of a known family, a name that is not kebab-case,
+        Not a part subclass of a known family, a name that is not kebab-case,
         or a name already taken (unless ``replace``).
     """
-    if not (isinstance(cls, type) and issubclass(cls, (PathPart, SpeedPart, NoisePart, TimingPart))):
+    family = getattr(cls, "family", None) if isinstance(cls, type) and issubclass(cls, Part) else None
+    if family not in PARTS:
         raise ConfigError(f"register_part: {cls!r} is not a PathPart, SpeedPart, NoisePart or TimingPart subclass")
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"register_part: part name {name!r} must be kebab-case (e.g. 'bezier')")
-    family = _PARTS[cls.family]
-    if name in family and family[name] is not cls and not replace:
-        raise ConfigError(f"register_part: a {cls.family} part named {name!r} already exists")
-    family[name] = cls
-    return cls
-
-
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            register_part(ep.load())
-        except Exception as exc:  # a broken plugin must not break deval
-            warnings.warn(f"composite part plugin {ep.name!r} skipped: {exc}", RuntimeWarning, stacklevel=2)
+    return PARTS[family].register(getattr(cls, "name", None), cls, replace=replace)
 
 
 def part_names(family: str) -> tuple[str, ...]:
     """Registered part names of a family, sorted."""
-    if family not in _PARTS:
+    if family not in PARTS:
         raise ConfigError(f"unknown part family {family!r}; families: {', '.join(FAMILIES)}")
-    _load_plugins()
-    return tuple(sorted(_PARTS[family]))
+    return tuple(PARTS[family].available())
 
 
 def part(family: str, name: str) -> Part:
@@ -167,4 +163,4 @@ def part(family: str, name: str) -> Part:
     names = part_names(family)
     if name not in names:
         raise ConfigError(f"unknown {family} part {name!r}; known: {', '.join(names)}")
-    return _PARTS[family][name]()
+    return PARTS[family].get(name)()
