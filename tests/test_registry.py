@@ -169,11 +169,11 @@ def test_broken_plugins_warn_and_the_rest_keeps_working(monkeypatch):
     assert calls == [ENTRY_POINT_GROUP]
 
 
-def _declared_entry_points() -> list[metadata.EntryPoint]:
-    """The entry points that examples/third_party_generator/pyproject.toml declares."""
+def _declared_entry_points(group: str = ENTRY_POINT_GROUP) -> list[metadata.EntryPoint]:
+    """The entry points of ``group`` that examples/third_party_generator/pyproject.toml declares."""
     with open(EXAMPLE / "pyproject.toml", "rb") as f:
         project = tomllib.load(f)["project"]
-    declared = project["entry-points"][ENTRY_POINT_GROUP]
+    declared = project["entry-points"][group]
     return [entry_point(name, value) for name, value in declared.items()]
 
 
@@ -221,3 +221,28 @@ def test_pip_installed_example_plugin_is_found(tmp_path):
     out = subprocess.run([str(py), "-m", "deval.cli.main", "list-generators"], capture_output=True, text=True,
                          env=env, cwd=tmp_path, check=True).stdout
     assert "zigzag" in out and "sigma-lognormal" in out
+
+
+def test_example_plugin_adds_a_composite_part_and_a_metric_through_entry_points(monkeypatch):
+    from deval.compare import METRICS, CompareSettings, compare_sets
+    from deval.data import load_sample
+    from deval.generators.composite import PARTS, part_names
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    paths_eps = _declared_entry_points("deval.composite.paths")
+    metric_eps = _declared_entry_points("deval.metrics")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert PARTS["path"].discover(paths_eps) == ["staircase"]
+            assert METRICS.discover(metric_eps) == ["median-points-ratio"]
+        assert "staircase" in part_names("path")
+        tr = get("composite")(paths="staircase").sample(30, seed=0)
+        assert set(tr.meta["path"]) == {"staircase"}
+        real = load_sample()
+        res = compare_sets(real[:200], {"same": real[200:400]},
+                           CompareSettings(metrics=("median-points-ratio",), baselines=False))
+        assert 0.5 < res.summary().iloc[0]["median_points_ratio"] < 2.0
+    finally:
+        PARTS["path"].unregister("staircase")
+        METRICS.unregister("median-points-ratio")

@@ -47,3 +47,30 @@ class ZigZagBot(Generator):
         x[last], y[last] = cond.end[:, 0], cond.end[:, 1]  # exactly on target
         t = pos * duration[seg] / (lengths[seg] - 1)
         return Trajectories.from_arrays(x, y, t, lengths=lengths)
+
+
+# ------------------------------------------------------------------ more plugin kinds, same pattern
+from deval.compare import MetricOutput  # noqa: E402
+from deval.generators.composite import PathPart  # noqa: E402
+
+
+class StaircasePath(PathPart):
+    """A composite path part: the route climbs to the target in 2-5 steps (entry point ``deval.composite.paths``)."""
+
+    name = "staircase"
+    description = "axis-aligned staircase to the target (example plugin)"
+
+    def polyline(self, dist, rng):
+        n, k = len(dist), self.points
+        steps = rng.integers(2, 6, n)
+        s = np.linspace(0.0, 1.0, k)[None, :]
+        x = np.floor(s * steps[:, None]) / steps[:, None]
+        x[:, -1] = 1.0
+        y = 0.1 * np.sin(np.pi * s) * (np.arange(k)[None, :] % 2)  # a small wiggle, 0 at both ends
+        return np.stack([x * dist[:, None], y * dist[:, None]], axis=-1)
+
+
+def median_points_ratio(real, fake, settings, scaler) -> MetricOutput:
+    """A compare metric (entry point ``deval.metrics``): median points per fake movement over real's."""
+    ratio = float(np.median(fake.traj.lengths) / max(np.median(real.traj.lengths), 1.0))
+    return MetricOutput({"median_points_ratio": ratio})
