@@ -143,3 +143,40 @@ def test_one_thread_and_several_threads_give_the_same_bytes(tmp_path, threads):
     a = (tmp_path / "rep1" / "metrics.json").read_text()
     b = (tmp_path / f"rep{threads}" / "metrics.json").read_text().replace(f'"neg{threads}"', '"neg1"')
     assert a == b
+
+
+def test_sigterm_during_training_leaves_a_resumable_run_and_no_temporary_files(tmp_path):
+    """train-generator's run directory is its resumable state: a SIGTERM leaves the last complete checkpoint
+    (written atomically at each validation), no temporary file, and --resume finishes the run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from deval.data import sample_path
+
+    run = tmp_path / "run"
+    args = ["train-generator", "gan", "--data", str(sample_path()), "--preset", "smoke", "--steps", "100000",
+            "train.val_every=20", "train.val_samples=20", "--out", str(run), "-q"]
+    proc = subprocess.Popen([sys.executable, "-m", "deval.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / "last" / "training_state.pt").exists():
+        time.sleep(0.5)
+    time.sleep(2)
+    assert proc.poll() is None, proc.stderr.read().decode()[-1000:]
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr.read().decode()
+    hidden = [p.name for p in tmp_path.rglob(".*")]
+    assert hidden == [], hidden
+    assert not (run / "final").exists()
+    import json
+
+    done = max(json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip())
+    r = CliRunner().invoke(cli, ["train-generator", "gan", "--data", str(sample_path()), "--preset", "smoke",
+                                 "--steps", str(done + 20), "train.val_every=20", "train.val_samples=20", "--out", str(run),
+                                 "--resume", "-q"])
+    assert r.exit_code == 0, r.output
+    assert (run / "final").is_dir()

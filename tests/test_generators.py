@@ -20,6 +20,7 @@ import pytest
 from deval.canonical import canonicalize
 from deval.errors import ConfigError, DataError
 from deval.generators import Generator, TrainableGenerator, get
+from deval.generators.contract import CHECKS, check_generator, random_endpoints
 from deval.generators.minimum_jerk import MinimumJerkBot, minimum_jerk_profile, via_point_coefficients
 from deval.generators.noise import NoiseBot
 from deval.generators.pid import PIDBot
@@ -29,20 +30,6 @@ from deval.generators.spline import SplineBot
 from deval.trajectories import Endpoints, Trajectories
 
 EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "examples" / "third_party_generator"
-
-
-def random_endpoints(n: int, seed: int = 0, integer: bool = False) -> Endpoints:
-    """Endpoints on a 1920x1080 screen with log-normal distances, optionally fractional pixels."""
-    rng = np.random.default_rng(seed)
-    start = rng.uniform([50, 50], [1870, 1030], size=(n, 2))
-    ang = rng.uniform(-math.pi, math.pi, n)
-    dist = np.clip(450 * np.exp(0.8 * rng.standard_normal(n)), 5, 1500)
-    end = start + dist[:, None] * np.column_stack([np.cos(ang), np.sin(ang)])
-    if integer:
-        start, end = np.rint(start), np.rint(end)
-    duration = rng.uniform(0.3, 1.5, n)
-    n_points = rng.integers(12, 80, n)
-    return Endpoints(start, end, duration, n_points)
 
 
 def inner_steps(traj: Trajectories) -> np.ndarray:
@@ -67,50 +54,16 @@ class GeneratorContract:
         return self.make()
 
     # ------------------------------------------------------------ contract
-    def test_hits_endpoints_exactly(self, gen):
-        cond = random_endpoints(self.n, seed=1)  # fractional pixels on purpose
-        traj = gen.sample(self.n, cond=cond, seed=0)
-        assert len(traj) == self.n
-        np.testing.assert_allclose(traj.start, cond.start, rtol=0, atol=1e-9)
-        np.testing.assert_allclose(traj.end, cond.end, rtol=0, atol=1e-6)
-
-    def test_time_starts_at_zero_and_strictly_increases(self, gen):
-        traj = gen.sample(self.n, seed=2)
-        assert np.all(traj.t[traj.first_index] == 0.0)
-        assert np.all(np.diff(traj.t)[inner_steps(traj)] > 0)
-        assert np.all(traj.lengths >= 2)
-        traj.validate()
-
-    def test_values_are_finite(self, gen):
-        traj = gen.sample(self.n, cond=random_endpoints(self.n, seed=3), seed=3)
-        for arr in (traj.x, traj.y, traj.t):
-            assert np.isfinite(arr).all()
+    def test_contract(self):
+        """The library contract (deval.generators.contract.check_generator): endpoints, time, seeding, labels,
+        sizes, description."""
+        assert check_generator(self.make, self.n) == list(CHECKS)
 
     def test_sampling_interval_is_realistic(self, gen):
         traj = gen.sample(200, seed=4)
         dt = np.diff(traj.t)[inner_steps(traj)]
         assert 0.004 <= np.median(dt) <= 0.050
         assert 0.05 <= np.median(traj.durations) <= 5.0
-
-    def test_same_seed_same_output(self, gen):
-        cond = random_endpoints(self.n, seed=5)
-        a = gen.sample(self.n, cond=cond, seed=123)
-        b = self.make().sample(self.n, cond=cond, seed=123)
-        for name in ("x", "y", "t", "offsets"):
-            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-        c, d = gen.sample(self.n, seed=7), gen.sample(self.n, seed=7)  # own endpoints too
-        np.testing.assert_array_equal(c.x, d.x)
-
-    def test_different_seeds_differ(self, gen):
-        cond = random_endpoints(self.n, seed=6)
-        a = gen.sample(self.n, cond=cond, seed=1)
-        b = gen.sample(self.n, cond=cond, seed=2)
-        assert a.n_points != b.n_points or not np.array_equal(a.x, b.x) or not np.array_equal(a.t, b.t)
-
-    def test_labelled_as_bot_with_its_style(self, gen):
-        traj = gen.sample(10, seed=0)
-        assert (traj.label == 1).all()
-        assert (traj.style == self.generator_class.name).all()
 
     def test_cond_with_one_movement_and_many(self, gen):
         one = random_endpoints(1, seed=8)
@@ -135,16 +88,6 @@ class GeneratorContract:
         traj = gen.sample(3, cond=Endpoints(start, end), seed=0)
         traj.validate()
         np.testing.assert_allclose(traj.end, end, atol=1e-6, rtol=0)
-
-    def test_zero_movements(self, gen):
-        traj = gen.sample(0, seed=0)
-        assert len(traj) == 0
-
-    def test_cond_must_match_n(self, gen):
-        with pytest.raises(ConfigError, match="3 endpoints for n=4"):
-            gen.sample(4, cond=random_endpoints(3), seed=0)
-        with pytest.raises(ConfigError, match="non-negative"):
-            gen.sample(-1)
 
     def test_unknown_parameter_is_rejected(self):
         with pytest.raises(ConfigError, match="unknown parameter 'no_such_param'"):

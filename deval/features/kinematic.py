@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -340,6 +341,39 @@ def kinematic_features(
     return pd.DataFrame(columns, columns=list(KINEMATIC_DOCS))
 
 
+@dataclass(frozen=True, eq=False)
+class _Steps:
+    """What every feature group reads: the layout and the per-step arrays of one chunk of movements.
+
+    Step ``j`` joins points ``j`` and ``j + 1``; the step after a movement's last
+    point is a dummy (0). ``v`` is the step speed (0 where the step is untimed).
+    """
+
+    n: int
+    lengths: np.ndarray
+    nonempty: np.ndarray
+    segs: "_Segments"
+    seg: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    n_steps: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    dt: np.ndarray
+    ds: np.ndarray
+    v: np.ndarray
+    timed: np.ndarray
+    untimed: np.ndarray
+    duration: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    t0: np.ndarray
+    ex: np.ndarray
+    ey: np.ndarray
+    net: np.ndarray
+    path_length: np.ndarray
+
+
 def _kinematic_arrays(
     x: np.ndarray,
     y: np.ndarray,
@@ -350,16 +384,27 @@ def _kinematic_arrays(
     peak_fraction: float,
 ) -> dict[str, np.ndarray]:
     """All kinematic features of the movements laid out by ``offsets`` over ``x, y, t``."""
-    n, p = len(offsets) - 1, len(x)
+    s = _step_arrays(x, y, t, offsets)
+    out = {"duration": s.duration, "n_points": s.lengths.astype(np.int64)}
+    out.update(_timing(s))
+    out.update(_path_and_speed(s))
+    out.update(_acceleration_and_jerk(s, len(x)))
+    out.update(_speed_peaks(s, t, peak_fraction))
+    out.update(_heading_and_curvature(s))
+    out.update(_lateral_and_overshoot(s, x, y))
+    out.update(_end_slowdown(s, t, out["speed_mean"]))
+    out.update(_pauses(s, pause_speed, pause_min_s))
+    return out
+
+
+def _step_arrays(x: np.ndarray, y: np.ndarray, t: np.ndarray, offsets: np.ndarray) -> _Steps:
+    """Steps, speeds, durations and the start-to-end line of every movement."""
+    n = len(offsets) - 1
     lengths = np.diff(offsets)
     nonempty = lengths > 0
     segs = _Segments(offsets)
-    seg = np.repeat(np.arange(n, dtype=np.int64), lengths)
     first = offsets[:-1][nonempty]
     last = offsets[1:][nonempty] - 1
-    n_steps = np.maximum(lengths - 1, 0)
-
-    # ---------------------------------------------------------------- steps
     dx = _steps(x, last)
     dy = _steps(y, last)
     dt = _steps(t, last)
@@ -367,40 +412,51 @@ def _kinematic_arrays(
     ds = np.sqrt(dx * dx + dy * dy)
     timed = dt > 0  # steps with a defined rate (never a dummy step)
     untimed = np.flatnonzero(~timed)  # dummy steps and zero time steps
-
-    # --------------------------------------------------------------- timing
-    duration = segs.sum(dt)
-    dt_mean = _ratio(duration, n_steps, 0.0)
-    dev = dt - np.repeat(dt_mean, lengths)
-    dev[last] = 0.0
-    dev *= dev
-    dt_std = np.sqrt(_ratio(segs.sum(dev), n_steps, 0.0))
-    dt_cv = _ratio(dt_std, dt_mean, 0.0)
-    dt_max = segs.max(dt)
-
-    # ------------------------------------------------------ path and speed
-    path_length = segs.sum(ds)
-    x0, y0, t0, ex, ey = (np.zeros(n) for _ in range(5))
-    x0[nonempty], y0[nonempty], t0[nonempty] = x[first], y[first], t[first]
-    ex[nonempty] = x[last] - x0[nonempty]
-    ey[nonempty] = y[last] - y0[nonempty]
-    net = np.hypot(ex, ey)
-    straightness = np.clip(_ratio(net, path_length, 1.0), 0.0, 1.0)
-
     safe_dt = dt.copy()
     safe_dt[untimed] = 1.0
     v = ds / safe_dt
     v[untimed] = 0.0  # no rate without time
-    timed_length = segs.sum(v * dt)
-    speed_mean = _ratio(timed_length, duration, 0.0)
-    dev = v - np.repeat(speed_mean, lengths)
+    x0, y0, t0, ex, ey = (np.zeros(n) for _ in range(5))
+    x0[nonempty], y0[nonempty], t0[nonempty] = x[first], y[first], t[first]
+    ex[nonempty] = x[last] - x0[nonempty]
+    ey[nonempty] = y[last] - y0[nonempty]
+    return _Steps(n=n, lengths=lengths, nonempty=nonempty, segs=segs,
+                  seg=np.repeat(np.arange(n, dtype=np.int64), lengths), first=first, last=last,
+                  n_steps=np.maximum(lengths - 1, 0), dx=dx, dy=dy, dt=dt, ds=ds, v=v, timed=timed, untimed=untimed,
+                  duration=segs.sum(dt), x0=x0, y0=y0, t0=t0, ex=ex, ey=ey, net=np.hypot(ex, ey),
+                  path_length=segs.sum(ds))
+
+
+def _timing(s: _Steps) -> dict[str, np.ndarray]:
+    """Mean, spread and longest of the time steps."""
+    dt_mean = _ratio(s.duration, s.n_steps, 0.0)
+    dev = s.dt - np.repeat(dt_mean, s.lengths)
+    dev[s.last] = 0.0
+    dev *= dev
+    dt_std = np.sqrt(_ratio(s.segs.sum(dev), s.n_steps, 0.0))
+    return {"dt_mean": dt_mean, "dt_std": dt_std, "dt_cv": _ratio(dt_std, dt_mean, 0.0), "dt_max": s.segs.max(s.dt)}
+
+
+def _path_and_speed(s: _Steps) -> dict[str, np.ndarray]:
+    """Path length, straightness and the time-weighted speed statistics."""
+    segs, dt, v = s.segs, s.dt, s.v
+    speed_mean = _ratio(segs.sum(v * dt), s.duration, 0.0)
+    dev = v - np.repeat(speed_mean, s.lengths)
     dev *= dev
     dev *= dt
-    speed_std = np.sqrt(_ratio(segs.sum(dev), duration, 0.0))
     speed_max = segs.max(v)
-    speed_peak_ratio = _ratio(speed_max, speed_mean, 1.0)
+    return {
+        "path_length": s.path_length, "net_distance": s.net,
+        "straightness": np.clip(_ratio(s.net, s.path_length, 1.0), 0.0, 1.0),
+        "speed_mean": speed_mean, "speed_max": speed_max,
+        "speed_std": np.sqrt(_ratio(segs.sum(dev), s.duration, 0.0)),
+        "speed_peak_ratio": _ratio(speed_max, speed_mean, 1.0),
+    }
 
-    # -------------------------------------- acceleration and jerk (per point)
+
+def _acceleration_and_jerk(s: _Steps, p: int) -> dict[str, np.ndarray]:
+    """Mean and extreme acceleration and jerk from successive step speeds (per point)."""
+    segs, dt, v, untimed = s.segs, s.dt, s.v, s.untimed
     # acc[j] joins the speeds of steps j and j+1; jerk[j] joins acc[j] and acc[j+1].
     # Entries that are not defined stay 0: neutral for the sums and clipped maxima.
     # acc[j] is undefined where step j or j+1 is untimed, jerk[j] where acc[j] or acc[j+1] is.
@@ -430,25 +486,28 @@ def _kinematic_arrays(
     safe = jerk_span.copy()
     safe[bad_jerk] = 1.0
     jerk = abs_da / safe  # |jerk|
-    accel_mean_abs = _ratio(segs.sum(abs_dv), segs.sum(acc_span), 0.0)
-    accel_max = segs.max(acc)
-    decel_max = 0.0 - segs.min(acc)
-    jerk_mean_abs = _ratio(segs.sum(abs_da), segs.sum(jerk_span), 0.0)
-    jerk_max_abs = segs.max(jerk)
+    return {
+        "accel_mean_abs": _ratio(segs.sum(abs_dv), segs.sum(acc_span), 0.0), "accel_max": segs.max(acc),
+        "decel_max": 0.0 - segs.min(acc), "jerk_mean_abs": _ratio(segs.sum(abs_da), segs.sum(jerk_span), 0.0),
+        "jerk_max_abs": segs.max(jerk),
+    }
 
-    # --------------------------------------- smoothed speed: peaks, time to peak
+
+def _speed_peaks(s: _Steps, t: np.ndarray, peak_fraction: float) -> dict[str, np.ndarray]:
+    """Sub-movement peaks of the smoothed speed, and when the highest one comes."""
+    n, lengths, v = s.n, s.lengths, s.v
     # The speed signal of a movement is the sequence of its timed steps. When the
     # only untimed steps are the dummies (the usual case) the per-point arrays are
     # used in place, the dummies acting as zero-valued holes between movements;
     # otherwise the timed steps are gathered into their own CSR arrays.
-    in_place = len(untimed) == len(last)
+    in_place = len(s.untimed) == len(s.last)
     if in_place:
-        sig, sig_seg, sig_count, sig_segs, to_step = v, seg, lengths, segs, None
-        multi = lengths[nonempty] > 1
-        sig_first, sig_last, holes = first[multi], last[multi] - 1, last
+        sig, sig_seg, sig_count, sig_segs, to_step = v, s.seg, lengths, s.segs, None
+        multi = lengths[s.nonempty] > 1
+        sig_first, sig_last, holes = s.first[multi], s.last[multi] - 1, s.last
     else:
-        to_step = np.flatnonzero(timed)
-        sig, sig_seg = v[to_step], seg[to_step]
+        to_step = np.flatnonzero(s.timed)
+        sig, sig_seg = v[to_step], s.seg[to_step]
         sig_count = np.bincount(sig_seg, minlength=n)
         sig_segs = _Segments(np.concatenate([[0], np.cumsum(sig_count)]))
         sig_first = sig_segs.starts
@@ -492,21 +551,25 @@ def _kinematic_arrays(
     keep = np.ones(len(at_peak), dtype=bool)
     keep[1:] = peak_seg[1:] != peak_seg[:-1]
     at_peak, peak_seg = at_peak[keep], peak_seg[keep]
-    ok = (smooth_peak[peak_seg] > 0) & (duration[peak_seg] > 0)
+    ok = (smooth_peak[peak_seg] > 0) & (s.duration[peak_seg] > 0)
     at_peak, peak_seg = at_peak[ok], peak_seg[ok]
     j = at_peak if to_step is None else to_step[at_peak]
     time_to_peak_speed = np.full(n, 0.5)
-    time_to_peak_speed[peak_seg] = np.clip((t[j] - t0[peak_seg] + 0.5 * dt[j]) / duration[peak_seg], 0.0, 1.0)
+    time_to_peak_speed[peak_seg] = np.clip((t[j] - s.t0[peak_seg] + 0.5 * s.dt[j]) / s.duration[peak_seg], 0.0, 1.0)
+    return {"n_speed_peaks": n_speed_peaks, "time_to_peak_speed": time_to_peak_speed}
 
-    # ---------------------------------------------------- heading, curvature
+
+def _heading_and_curvature(s: _Steps) -> dict[str, np.ndarray]:
+    """Turning between consecutive non-zero steps: total, mean and per unit of path."""
+    n, ds = s.n, s.ds
     # pairs of consecutive non-zero steps; zero-length steps are skipped
     moving = ds > 0  # never a dummy step
     mi = np.flatnonzero(moving)
-    mcount = segs.sum_count(moving)
+    mcount = s.segs.sum_count(moving)
     msegs = _Segments(np.concatenate([[0], np.cumsum(mcount)]))
     mfirst = msegs.starts
     mlast = mfirst + mcount[msegs.nonempty] - 1
-    mdx, mdy = dx[mi], dy[mi]
+    mdx, mdy = s.dx[mi], s.dy[mi]
     turn = np.zeros(len(mi))  # turn[k]: between non-zero steps k and k+1
     if len(mi) > 1:
         cross = mdx[:-1] * mdy[1:]
@@ -518,19 +581,23 @@ def _kinematic_arrays(
     turn[mlast] = 0.0  # the pair across a movement boundary
     heading_change_total = msegs.sum(turn)
     n_pairs = np.maximum(mcount - 1, 0)
-    heading_change_mean_abs = _ratio(heading_change_total, n_pairs, 0.0)
     # summed pair lengths (|a| + |b|) / 2 = path length - (first + last non-zero step) / 2
     ends = np.zeros(n)
     has_moves = mcount > 0
     ends[has_moves] = ds[mi[mfirst]] + ds[mi[mlast]]
-    pair_arc = np.where(n_pairs > 0, path_length - 0.5 * ends, 0.0)
-    curvature_mean = _ratio(heading_change_total, pair_arc, 0.0)
+    pair_arc = np.where(n_pairs > 0, s.path_length - 0.5 * ends, 0.0)
+    return {"heading_change_total": heading_change_total,
+            "heading_change_mean_abs": _ratio(heading_change_total, n_pairs, 0.0),
+            "curvature_mean": _ratio(heading_change_total, pair_arc, 0.0)}
 
-    # ------------------------------------------------- lateral and overshoot
-    ux = _ratio(ex, net, 0.0)
-    uy = _ratio(ey, net, 0.0)
-    relx = x - np.repeat(x0, lengths)
-    rely = y - np.repeat(y0, lengths)
+
+def _lateral_and_overshoot(s: _Steps, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Distance from the start-to-end line (RMS over time, max) and how far the path passes the end."""
+    lengths, net, segs, dt = s.lengths, s.net, s.segs, s.dt
+    ux = _ratio(s.ex, net, 0.0)
+    uy = _ratio(s.ey, net, 0.0)
+    relx = x - np.repeat(s.x0, lengths)
+    rely = y - np.repeat(s.y0, lengths)
     ux_p = np.repeat(ux, lengths)
     uy_p = np.repeat(uy, lengths)
     along = relx * ux_p
@@ -538,7 +605,7 @@ def _kinematic_arrays(
     lateral = ux_p * rely
     lateral -= uy_p * relx
     np.abs(lateral, out=lateral)
-    degenerate = nonempty & (net == 0)
+    degenerate = s.nonempty & (net == 0)
     if degenerate.any():  # no start->end line: distance from the start
         on = np.repeat(degenerate, lengths)
         lateral[on] = np.hypot(relx[on], rely[on])
@@ -548,68 +615,41 @@ def _kinematic_arrays(
     weight *= 0.5
     weight *= lat2
     lateral_ms = np.where(
-        duration > 0, _ratio(segs.sum(weight), duration, 0.0), _ratio(segs.sum(lat2), lengths, 0.0)
+        s.duration > 0, _ratio(segs.sum(weight), s.duration, 0.0), _ratio(segs.sum(lat2), lengths, 0.0)
     )
     lateral_rms = np.sqrt(lateral_ms)
     lateral_max = segs.max(lateral)
     overshoot = np.maximum(segs.max(along) - net, 0.0)
     overshoot[degenerate] = 0.0
+    return {"lateral_rms": lateral_rms, "lateral_max": lateral_max,
+            "lateral_rms_rel": _ratio(lateral_rms, net, 0.0), "lateral_max_rel": _ratio(lateral_max, net, 0.0),
+            "overshoot": overshoot, "overshoot_rel": _ratio(overshoot, net, 0.0)}
 
-    # ------------------------------------------------------------ slowdown
+
+def _end_slowdown(s: _Steps, t: np.ndarray, speed_mean: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean speed over the last END_FRACTION of the time, relative to the whole movement's."""
     # time each step spends after the cut at (1 - END_FRACTION) * duration
-    in_window = t - np.repeat(t0 + (1.0 - END_FRACTION) * duration, lengths)
-    in_window += dt
+    in_window = t - np.repeat(s.t0 + (1.0 - END_FRACTION) * s.duration, s.lengths)
+    in_window += s.dt
     np.maximum(in_window, 0.0, out=in_window)
-    np.minimum(in_window, dt, out=in_window)
-    in_window *= v  # distance covered after the cut (constant speed within a step)
-    end_speed = _ratio(segs.sum(in_window), END_FRACTION * duration, 0.0)
-    end_slowdown = _ratio(end_speed, speed_mean, 1.0)
+    np.minimum(in_window, s.dt, out=in_window)
+    in_window *= s.v  # distance covered after the cut (constant speed within a step)
+    end_speed = _ratio(s.segs.sum(in_window), END_FRACTION * s.duration, 0.0)
+    return {"end_slowdown": _ratio(end_speed, speed_mean, 1.0)}
 
-    # -------------------------------------------------------------- pauses
-    slow = ds <= pause_speed * dt
-    slow[last] = False
+
+def _pauses(s: _Steps, pause_speed: float, pause_min_s: float) -> dict[str, np.ndarray]:
+    """Runs of slow steps that last at least ``pause_min_s``: how many, and their share of the time."""
+    n, dt = s.n, s.dt
+    slow = s.ds <= pause_speed * dt
+    slow[s.last] = False
     slow_idx = np.flatnonzero(slow)
     run_start = np.ones(len(slow_idx), dtype=bool)
     run_start[1:] = slow_idx[1:] != slow_idx[:-1] + 1  # runs never cross a dummy step
     run_id = np.cumsum(run_start) - 1
     run_time = np.bincount(run_id, weights=dt[slow_idx], minlength=int(run_start.sum()))
     is_pause = run_time >= pause_min_s - 1e-9
-    pause_seg = seg[slow_idx[run_start]][is_pause]
-    pause_count = np.bincount(pause_seg, minlength=n).astype(np.int64)
+    pause_seg = s.seg[slow_idx[run_start]][is_pause]
     pause_time = np.bincount(pause_seg, weights=run_time[is_pause], minlength=n)
-    pause_time_frac = np.clip(_ratio(pause_time, duration, 0.0), 0.0, 1.0)
-
-    return {
-        "duration": duration,
-        "n_points": lengths.astype(np.int64),
-        "dt_mean": dt_mean,
-        "dt_std": dt_std,
-        "dt_cv": dt_cv,
-        "dt_max": dt_max,
-        "path_length": path_length,
-        "net_distance": net,
-        "straightness": straightness,
-        "heading_change_mean_abs": heading_change_mean_abs,
-        "heading_change_total": heading_change_total,
-        "curvature_mean": curvature_mean,
-        "lateral_rms": lateral_rms,
-        "lateral_max": lateral_max,
-        "lateral_rms_rel": _ratio(lateral_rms, net, 0.0),
-        "lateral_max_rel": _ratio(lateral_max, net, 0.0),
-        "overshoot": overshoot,
-        "overshoot_rel": _ratio(overshoot, net, 0.0),
-        "speed_mean": speed_mean,
-        "speed_max": speed_max,
-        "speed_std": speed_std,
-        "speed_peak_ratio": speed_peak_ratio,
-        "accel_mean_abs": accel_mean_abs,
-        "accel_max": accel_max,
-        "decel_max": decel_max,
-        "jerk_mean_abs": jerk_mean_abs,
-        "jerk_max_abs": jerk_max_abs,
-        "time_to_peak_speed": time_to_peak_speed,
-        "n_speed_peaks": n_speed_peaks,
-        "end_slowdown": end_slowdown,
-        "pause_count": pause_count,
-        "pause_time_frac": pause_time_frac,
-    }
+    return {"pause_count": np.bincount(pause_seg, minlength=n).astype(np.int64),
+            "pause_time_frac": np.clip(_ratio(pause_time, s.duration, 0.0), 0.0, 1.0)}
