@@ -20,10 +20,12 @@ scripted sources.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from deval.distributed import ShardRunner
 from deval.errors import ConfigError
 from deval.trajectories import Endpoints, Trajectories
 
@@ -117,6 +119,7 @@ def generate_negatives(
     seed: int = 0,
     progress: Callable[[str, int], None] | None = None,
     source_timings: Mapping[str, str] | None = None,
+    runner: "ShardRunner | None" = None,
 ) -> Trajectories:
     """``n`` movements from each source, labelled bots (label 1, style = source name), concatenated.
 
@@ -146,6 +149,9 @@ def generate_negatives(
     source_timings : mapping, optional
         With generator instances: the logger mode of each source, as :func:`build_generators` returns it
         (overrides ``timing``).
+    runner : ShardRunner, optional
+        Where the seeded shards (10,000 movements of one source each) run: here (default) or on a Dask
+        cluster (:func:`deval.distributed.shard_runner`); the result is the same.
 
     Returns
     -------
@@ -178,18 +184,39 @@ def generate_negatives(
     ends = like.endpoints() if like is not None else None
     children = np.random.SeedSequence(seed).spawn(len(gens))
     parts = []
+    runner = runner or ShardRunner()
     for (s, gen), child in zip(gens.items(), children):
         cond_seed, *chunk_seeds = child.spawn(1 + (n + CHUNK - 1) // CHUNK)
         cond = conditions(ends, n, per_condition, np.random.default_rng(cond_seed), gen)
+        shards = []
         for k, chunk_seed in enumerate(chunk_seeds):
             lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
-            part_cond = None if cond is None else cond.take(np.arange(lo, hi))
-            part = gen.sample(hi - lo, cond=part_cond, seed=np.random.default_rng(chunk_seed))
-            if modes[s] == "like" and part.press is None:
-                part = like_logger.relog(part, chunk_seed.spawn(1)[0])
-            if per_condition > 1:
-                part = part.with_meta(condition=np.arange(lo, hi) // per_condition)
-            parts.append(part.with_meta(logged_by=modes[s]))
+            shards.append(_Shard(lo, hi, None if cond is None else cond.take(np.arange(lo, hi)), chunk_seed,
+                                 modes[s], per_condition))
+        for shard, part in zip(shards, runner.run(_sample_shard, shards, gen, like_logger)):
+            parts.append(part)
             if progress is not None:
-                progress(s, hi - lo)
+                progress(s, shard.hi - shard.lo)
     return Trajectories.concat(parts)
+
+
+@dataclass(frozen=True)
+class _Shard:
+    """One seeded piece of a source's movements: ``[lo, hi)`` with its endpoints and seed."""
+
+    lo: int
+    hi: int
+    cond: Endpoints | None
+    seed: np.random.SeedSequence
+    mode: str
+    per_condition: int
+
+
+def _sample_shard(shard: _Shard, gen, like_logger) -> Trajectories:
+    """The movements of one shard (runs here or on a Dask worker; depends on nothing but its arguments)."""
+    part = gen.sample(shard.hi - shard.lo, cond=shard.cond, seed=np.random.default_rng(shard.seed))
+    if shard.mode == "like" and part.press is None:
+        part = like_logger.relog(part, shard.seed.spawn(1)[0])
+    if shard.per_condition > 1:
+        part = part.with_meta(condition=np.arange(shard.lo, shard.hi) // shard.per_condition)
+    return part.with_meta(logged_by=shard.mode)

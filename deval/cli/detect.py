@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from deval.cli.options import device_option, force_option, out_dir_option, out_file_option, parse_key_values
-from deval.cli.options import quiet_option, seed_option
+from deval.cli.options import quiet_option, scheduler_option, seed_option
 from deval.cli.progress import step_progress
 
 HEAD_CHOICES = ("hgb", "logistic", "density", "hybrid", "cnn", "gru")
@@ -182,9 +182,10 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
 @click.option("--by", "by", type=click.Choice(["movement", "session", "user"]), default="movement",
               show_default=True,
               help="One decision per movement, or per session / user: the mean log-odds of its movements.")
+@scheduler_option
 @quiet_option
 @force_option
-def score(detector_dir, input_path, out, fmt, device, chunk, by, quiet, force):
+def score(detector_dir, input_path, out, fmt, device, chunk, by, scheduler, quiet, force):
     """Score every movement of INPUT with the detector saved in DETECTOR_DIR.
 
     Writes the bot probability of each movement with its index in INPUT and
@@ -200,17 +201,20 @@ def score(detector_dir, input_path, out, fmt, device, chunk, by, quiet, force):
 
     from deval.atomic import check_not_an_input, check_writable, write_text
     from deval.detectors import load_detector
+    from deval.distributed import parse_scheduler, shard_runner
     from deval.io import load_trajectories
 
     check_not_an_input([out], [input_path])
     check_writable(out, force)
+    parse_scheduler(scheduler)
     det = load_detector(detector_dir, device=device)
     traj = load_trajectories(input_path, fmt)
     parts = []
     starts = list(range(0, len(traj), chunk))
-    with step_progress(len(starts), "score", quiet) as advance:
-        for s in starts:
-            parts.append(det.decision_function(traj[s:s + chunk]))
+    with step_progress(len(starts), "score", quiet) as advance, shard_runner(scheduler) as runner:
+        chunks = (traj[s:s + chunk] for s in starts) if runner.client is None else [traj[s:s + chunk] for s in starts]
+        for s, scores in zip(starts, runner.run(_decision, chunks, det)):
+            parts.append(scores)
             advance(f"{min(s + chunk, len(traj))}/{len(traj)}")
     logit = np.concatenate(parts)
     frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
@@ -223,6 +227,11 @@ def score(detector_dir, input_path, out, fmt, device, chunk, by, quiet, force):
     click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
                f"mean p_bot {frame['p_bot'].mean():.3f}")
     click.echo(f"scores: {out}")
+
+
+def _decision(chunk, det):
+    """Log-odds of one chunk of movements (a score shard; runs here or on a Dask worker)."""
+    return det.decision_function(chunk)
 
 
 def _pool_scores(frame, by: str, input_path: str):

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from deval.cli.options import force_option, out_file_option, parse_key_values, quiet_option, seed_option
+from deval.cli.options import (force_option, out_file_option, parse_key_values, quiet_option, scheduler_option,
+                               seed_option)
 from deval.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,13 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
                    "the logger of their training data (stored with the checkpoint). auto: like for learned sources "
                    "when --like is given, else model; scripted sources keep their own.")
 @seed_option
+@scheduler_option
 @out_file_option("Output with the negatives (label 1, style = source name): .npz (native), .csv, .json or a "
                  "NaN-padded .npy.")
 @quiet_option
 @force_option
 def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
-                       per_condition, timing, seed, out, quiet, force):
+                       per_condition, timing, seed, scheduler, out, quiet, force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -97,6 +99,7 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     from tqdm.auto import tqdm
 
     from deval.atomic import check_not_an_input, check_writable
+    from deval.distributed import parse_scheduler, shard_runner
     from deval.generators import TrainableGenerator, get
     from deval.io import load_trajectories, save_trajectories
     from deval.negatives import build_generators, generate_negatives
@@ -105,6 +108,7 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     sources = list(dict.fromkeys(sources))  # keep order, drop repeats
     check_not_an_input([out], [like])
     check_writable(out, force)
+    parse_scheduler(scheduler)  # a bad --scheduler fails before any work
     from deval.io import WRITE_FORMATS
 
     if Path(out).suffix.lower() not in WRITE_FORMATS:
@@ -152,8 +156,9 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             bar.set_postfix_str(source, refresh=False)
             bar.update(done)
 
-        result = generate_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed, progress=advance,
-                                    source_timings=modes)
+        with shard_runner(scheduler) as runner:
+            result = generate_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed,
+                                        progress=advance, source_timings=modes, runner=runner)
     if frames_dir is not None:
         frame_seeds = np.random.SeedSequence(seed).spawn(len(sources) + 1)[-1].spawn(len(framed))
         for s, fseed in zip(framed, frame_seeds):

@@ -49,3 +49,11 @@ def parse_key_values(pairs: tuple[str, ...], what: str = "--param") -> dict:
         except yaml.YAMLError:
             out[key.strip()] = value
     return out
+
+
+def scheduler_option(f):
+    """``--scheduler``: where seeded shards run (none: here; local:N; a dask.distributed address)."""
+    return click.option("--scheduler", default=None, metavar="local:N|ADDRESS",
+                        help="Run the seeded shards on Dask: local:N (a LocalCluster of N worker processes) or a "
+                             "dask.distributed scheduler address; the output is the same as without. Needs "
+                             "pip install 'deval[distributed]'.")(f)
