@@ -23,7 +23,7 @@ def _cond(n, dist=400.0, seed=0):
 
 
 def test_every_family_has_the_parts_the_design_space_promises():
-    assert {"line", "bezier", "catmull-rom", "arc", "wind", "spring"} <= set(part_names("path"))
+    assert {"line", "bezier", "catmull-rom", "arc", "wind", "spring", "recorded"} <= set(part_names("path"))
     assert {"constant", "quad", "cubic", "sine", "expo", "back", "elastic", "minimum-jerk",
             "lognormal"} <= set(part_names("speed"))
     assert {"ticks", "jittered-ticks", "events", "coalesced", "ms-ticks", "coarse-timer"} <= set(part_names("timing"))

@@ -143,3 +143,19 @@ def test_score_by_user_pools_the_mean_log_odds(tmp_path):
     assert np.allclose(per_user.set_index("user")["log_odds"].loc[expected.index], expected)
     sizes = per_movement.groupby("user").size()
     assert (per_user.set_index("user")["movements"].loc[sizes.index] == sizes).all()
+    # the timing check: a second, raw-view detector, reported in its own columns
+    r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--timing-check",
+                                 str(tmp_path / "det"), "-o", str(tmp_path / "t.csv"), "-q"])
+    assert r.exit_code != 0 and "raw view" in r.output
+    r = CliRunner().invoke(cli, ["train-detector", "--real", str(tmp_path / "real.npz"), "--negatives",
+                                 str(tmp_path / "neg.npz"), "--view", "raw", "--out", str(tmp_path / "timing"), "-q"])
+    assert r.exit_code == 0, r.output
+    for by in ("movement", "user"):
+        r = CliRunner().invoke(cli, ["score", str(tmp_path / "det"), str(tmp_path / "new.npz"), "--timing-check",
+                                     str(tmp_path / "timing"), "--by", by, "-o", str(tmp_path / f"t_{by}.csv"), "-q"])
+        assert r.exit_code == 0, r.output
+        t = pd.read_csv(tmp_path / f"t_{by}.csv")
+        assert {"p_bot", "timing_p_bot", "timing_flag"} <= set(t.columns)
+        assert ((t["timing_flag"] == 1) == (t["timing_p_bot"] >= 0.5)).all()
+    main = pd.read_csv(tmp_path / "t_movement.csv")
+    assert np.allclose(main["p_bot"], per_movement["p_bot"])  # the main verdict does not change

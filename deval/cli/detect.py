@@ -179,13 +179,16 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
 @click.option("--device", default=None, help="Torch device for the cnn/gru heads (default: as trained).")
 @click.option("--chunk", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Movements scored at a time (scores do not depend on it).")
+@click.option("--timing-check", "timing_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A second detector trained on the raw view (train-detector --view raw): its verdict on the "
+                   "logger's timing alone goes in timing_p_bot / timing_flag, next to the main verdict.")
 @click.option("--by", "by", type=click.Choice(["movement", "session", "user"]), default="movement",
               show_default=True,
               help="One decision per movement, or per session / user: the mean log-odds of its movements.")
 @scheduler_option
 @quiet_option
 @force_option
-def score(detector_dir, input_path, out, fmt, device, chunk, by, scheduler, quiet, force):
+def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, scheduler, quiet, force):
     """Score every movement of INPUT with the detector saved in DETECTOR_DIR.
 
     Writes the bot probability of each movement with its index in INPUT and
@@ -219,6 +222,17 @@ def score(detector_dir, input_path, out, fmt, device, chunk, by, scheduler, quie
     logit = np.concatenate(parts)
     frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
                           "predicted_bot": (logit >= 0).astype(int)})
+    if timing_dir is not None:
+        timing = load_detector(timing_dir, device=device)
+        if timing.get_view().kind != "raw":
+            raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
+                                     f"(train-detector --view raw), not {timing.get_view().name}",
+                                     param_hint="--timing-check")
+        t_logit = np.concatenate([timing.decision_function(traj[s:s + chunk]) for s in starts]) if starts else \
+            np.zeros(0)
+        frame["timing_p_bot"] = expit(t_logit)
+        frame["timing_log_odds"] = t_logit
+        frame["timing_flag"] = (t_logit >= 0).astype(int)
     frame = pd.concat([frame, traj.meta.reset_index(drop=True)], axis=1)
     what = "movements"
     if by != "movement":
@@ -250,8 +264,13 @@ def _pool_scores(frame, by: str, input_path: str):
     pooled = pooled.reset_index().rename(columns={"key": by})
     pooled["p_bot"] = expit(pooled["log_odds"].to_numpy())
     pooled["predicted_bot"] = (pooled["log_odds"].to_numpy() >= 0).astype(np.int64)
-    return pooled[[by, "movements", "p_bot", "log_odds", "predicted_bot", "min_log_odds", "max_log_odds",
-                   "first_index"]]
+    columns = [by, "movements", "p_bot", "log_odds", "predicted_bot", "min_log_odds", "max_log_odds", "first_index"]
+    if "timing_log_odds" in frame:  # the timing check, pooled the same way
+        t = frame.assign(key=key).groupby("key", sort=False)["timing_log_odds"].mean().to_numpy()
+        pooled["timing_p_bot"], pooled["timing_log_odds"] = expit(t), t
+        pooled["timing_flag"] = (t >= 0).astype(np.int64)
+        columns += ["timing_p_bot", "timing_log_odds", "timing_flag"]
+    return pooled[columns]
 
 
 # --------------------------------------------------------------------- evaluate

@@ -183,3 +183,49 @@ class Spring(PathPart):
             return pos + vel, vel
 
         return resample_polyline(_simulate(dist, rng, step), self.points)
+
+
+_ROUTES: dict = {}
+
+
+def recorded_routes(k: int) -> np.ndarray:
+    """Routes of the shipped SapiMouse sample in the canonical frame, scaled to unit distance: (M, k, 2).
+
+    Movements shorter than 50 px are left out; each route is re-sampled to
+    ``k`` points evenly spaced along its length. Cached per ``k``.
+    """
+    if k not in _ROUTES:
+        from deval.canonical import canonicalize
+        from deval.data import load_sample
+
+        real = load_sample()
+        canon, _ = canonicalize(real)
+        dist = np.hypot(canon.x[canon.last_index], canon.y[canon.last_index])
+        keep = np.flatnonzero(dist >= 50.0)
+        pad, _ = canon[keep].to_padded(channels=("x", "y"))
+        lengths = canon.lengths[keep]
+        # hold each movement's last point over the padding, then even spacing along the route
+        idx = np.minimum(np.arange(pad.shape[1])[None, :], lengths[:, None] - 1)
+        held = np.take_along_axis(pad, idx[..., None].repeat(2, -1), 1)
+        routes = resample_polyline(held, k) / dist[keep, None, None]
+        _ROUTES[k] = routes
+    return _ROUTES[k]
+
+
+@register_part
+class RecordedWarp(PathPart):
+    name = "recorded"
+    description = "a recorded human route (shipped SapiMouse sample), warped: stretched, sheared and bent"
+
+    def polyline(self, dist, rng):
+        routes = recorded_routes(self.points)
+        n = len(dist)
+        r = routes[rng.integers(len(routes), size=n)].copy()
+        s = np.linspace(0.0, 1.0, self.points)[None, :]
+        # warp in the unit frame: sideways scale, a shear along the route, a smooth bend; ends stay put
+        r[..., 1] *= rng.uniform(0.5, 1.5, n)[:, None]
+        r[..., 1] += rng.uniform(-0.1, 0.1, n)[:, None] * np.sin(np.pi * s) * rng.integers(1, 3, n)[:, None]
+        r[..., 0] += rng.uniform(-0.05, 0.05, n)[:, None] * np.sin(np.pi * s)
+        r[:, 0] = 0.0
+        r[:, -1] = (1.0, 0.0)
+        return r * dist[:, None, None]
