@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from deval.generators.diffusion.config import DiffusionSettings, SampleConfig
+from deval.configs import preset_names
 from deval.generators.learned.sectioned_config import SectionedConfig
 from deval.metrics.gestures import GESTURE_TYPES
 
@@ -171,7 +172,8 @@ class ActionDiffusionConfig(SectionedConfig):
 
     SECTIONS: ClassVar[dict] = {"data": ActionDataConfig, "model": ActionModelConfig, "diffusion": DiffusionSettings,
                                 "train": ActionTrainConfig, "sample": ActionSampleConfig}
-    PRESETS: ClassVar[tuple] = ("smoke", "small")
+    PRESETS: ClassVar[tuple] = preset_names("action-diffusion")
+    PRESET_DIR: ClassVar[str] = "action-diffusion"
     GENERATOR_TAG: ClassVar[str] = "action-diffusion"
     LABEL: ClassVar[str] = "action-diffusion"
 
@@ -186,27 +188,6 @@ class ActionDiffusionConfig(SectionedConfig):
     generator: str = "action-diffusion"
     device: str = ""  #: torch device when the CLI's --device is not given ("" = cpu)
     save_dir: str = ""  #: run directory when the CLI's --out is not given
-
-    def apply_preset(self, name: str) -> None:
-        """``smoke``: a tiny model for tests (seconds); ``small``: the default (0.25 M parameters, 12000 steps of
-        64 sequences: about 10 min of one CPU core)."""
-        if name == "smoke":
-            self.model.d_model = 32
-            self.model.num_layers = 2
-            self.model.nhead = 2
-            self.model.emb_dim = 32
-            self.model.patch_size = 4
-            self.diffusion.timesteps = 200
-            self.train.batch_size = 32
-            self.train.steps = 250
-            self.train.lr = 3e-3
-            self.train.warmup = 10
-            self.train.ema_decay = 0.9
-            self.train.val_every = 0
-            self.train.val_samples = 64
-            self.train.val_steps = 6
-            self.sample.steps = 6
-            self.sample.batch_size = 256
 
     def checks(self) -> list[tuple[bool, str]]:
         """The sections' checks, then the sampler steps against the schedule."""

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from deval.configs import preset_names
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -103,7 +104,7 @@ class SampleConfig:
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": ModelConfig,
             "diffusion": DiffusionSettings, "train": TrainConfig, "sample": SampleConfig}
-PRESETS = ("smoke", "small", "medium")
+PRESETS = preset_names("diffusion")
 
 
 @dataclass
@@ -118,6 +119,7 @@ class DiffusionConfig(SectionedConfig):
 
     SECTIONS: ClassVar[dict] = SECTIONS
     PRESETS: ClassVar[tuple] = PRESETS
+    PRESET_DIR: ClassVar[str] = "diffusion"
     LABEL: ClassVar[str] = "diffusion"
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -148,48 +150,6 @@ class DiffusionConfig(SectionedConfig):
             (t.val_every >= 0 and t.val_samples >= 10 and t.val_steps >= 1, "train.val_* out of range"),
             (1 <= s.steps <= f.timesteps, "sample.steps must be between 1 and diffusion.timesteps"),
         ]
-
-    def apply_preset(self, name: str) -> None:
-        """Turn the defaults into preset ``name`` (see :func:`preset`).
-
-        Every preset adds the ``moving`` channel (``data.moving_channel``): on
-        SapiMouse-dev (user split, 1500 steps of ``small``) it lowered the
-        validation C2ST from 0.946 to 0.933 and doubled the generated pauses
-        (``benchmarks/RESULTS.md``)."""
-        self.data.moving_channel = True
-        if name == "smoke":
-            self.data.max_len = 16
-            self.model.channels = [16, 32]
-            self.model.emb_dim = 32
-            self.model.heads = 2
-            self.model.d_model = 32
-            self.model.layers = 2
-            self.diffusion.cond_drop = 0.0
-            self.diffusion.self_condition = False
-            self.diffusion.prediction = "sample"  # the weighted loss then measures memorisation directly
-            self.train.batch_size = 16
-            self.train.steps = 250
-            self.train.lr = 3e-3
-            self.train.warmup = 10
-            self.train.ema_decay = 0.9
-            self.train.val_every = 0
-            self.train.val_samples = 64
-            self.train.overfit_single_batch = True
-            self.sample.batch_size = 256
-        elif name == "medium":
-            self.data.max_len = 96
-            self.model.channels = [64, 128, 256]
-            self.model.num_res_blocks = 2
-            self.model.stem_stride = 2
-            self.model.dropout = 0.1
-            self.model.heads = 8
-            self.train.steps = 30000
-            self.train.lr = 5e-4
-            self.train.val_every = 2000
-            self.train.val_samples = 5000
-            self.augment.time_stretch = 0.15
-            self.augment.jitter = 0.02
-            self.augment.p = 0.3
 
 
 def preset(name: str) -> DiffusionConfig:

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from deval.configs import preset_names
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -71,7 +72,7 @@ class GANSampleConfig:
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": GANModelConfig, "train": GANTrainConfig,
             "sample": GANSampleConfig}
-PRESETS = ("smoke", "small")
+PRESETS = preset_names("gan")
 
 
 @dataclass
@@ -85,6 +86,7 @@ class GANConfig(SectionedConfig):
 
     SECTIONS: ClassVar[dict] = SECTIONS
     PRESETS: ClassVar[tuple] = PRESETS
+    PRESET_DIR: ClassVar[str] = "gan"
     GENERATOR_TAG: ClassVar[str] = GENERATOR_TAG
     LABEL: ClassVar[str] = "GAN"
 
@@ -122,28 +124,6 @@ class GANConfig(SectionedConfig):
     def movements_per_step(self) -> int:
         """Real movements per generator step: ``n_critic`` critic batches (an epoch is one pass through the critic)."""
         return int(self.train.batch_size * self.train.n_critic)
-
-    def apply_preset(self, name: str) -> None:
-        """Turn the defaults into preset ``name`` (see :func:`preset`)."""
-        if name == "smoke":
-            self.data.max_len = 16
-            self.model.noise_dim = 4
-            self.model.latent_dim = 8
-            self.model.emb_dim = 16
-            self.model.gen_hidden = 32
-            self.model.gen_layers = 1
-            self.model.critic_channels = 32
-            self.model.critic_blocks = 2
-            self.model.critic_kernel = 3
-            self.model.patch = 2
-            self.train.batch_size = 32
-            self.train.steps = 150
-            self.train.lr_g = 2e-3
-            self.train.lr_d = 2e-3
-            self.train.ema_decay = 0.9
-            self.train.val_every = 0
-            self.train.val_samples = 64
-            self.sample.batch_size = 512
 
 
 def preset(name: str) -> GANConfig:

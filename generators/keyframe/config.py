@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from deval.generators.diffusion.parameterization import PREDICTION_TYPES
 from deval.generators.diffusion.samplers import SAMPLERS
+from deval.configs import preset_names
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -161,7 +162,8 @@ class KeyframeConfig(SectionedConfig):
     SECTIONS: ClassVar[dict] = {"data": DataConfig, "augment": AugmentConfig, "stage1": Stage1Config,
                                 "stage2": Stage2Config, "bootstrap": BootstrapConfig, "train": TrainConfig,
                                 "sample": SampleConfig}
-    PRESETS: ClassVar[tuple] = ("smoke", "small")
+    PRESETS: ClassVar[tuple] = preset_names("keyframe-diffusion")
+    PRESET_DIR: ClassVar[str] = "keyframe-diffusion"
     DEFAULT_PRESET: ClassVar[str] = "small"
     GENERATOR_TAG: ClassVar[str] = TAG
     LABEL: ClassVar[str] = "keyframe-diffusion"
@@ -176,34 +178,6 @@ class KeyframeConfig(SectionedConfig):
     seed: int = 0
     preset: str = "small"
     generator: str = TAG
-
-    def apply_preset(self, name: str) -> None:
-        """``smoke``: a tiny model on movements of up to 16 steps, 150 steps (seconds on a CPU), for tests.
-        ``small``: the default (two transformers of ~0.19 M parameters each, movements of up to 64 steps,
-        2500 optimiser steps of 128 movements; about 15-20 minutes on one CPU thread)."""
-        if name == "smoke":
-            self.data.max_len = 16
-            self.stage1.keypoints = 4
-            self.stage1.d_model = self.stage1.emb_dim = 32
-            self.stage1.layers = 2
-            self.stage1.heads = 2
-            self.stage1.timesteps = 100
-            self.stage1.cond_drop = 0.0
-            self.stage2.levels = 4
-            self.stage2.d_model = self.stage2.emb_dim = 32
-            self.stage2.layers = 2
-            self.stage2.heads = 2
-            self.stage2.chunk = 4
-            self.train.batch_size = 32
-            self.train.steps = 150
-            self.train.lr = 3e-3
-            self.train.warmup = 10
-            self.train.ema_decay = 0.9
-            self.train.val_every = 0
-            self.train.val_samples = 64
-            self.train.val_steps = 5
-            self.sample.steps = 10
-            self.sample.batch_size = 256
 
     def checks(self) -> list[tuple[bool, str]]:
         d = self.data

@@ -134,7 +134,9 @@ class SectionedConfig:
     SECTIONS : dict[str, type]
         Section name -> section dataclass, in the order of the dataclass fields.
     PRESETS : tuple of str
-        Names accepted by :meth:`from_preset` (implemented by :meth:`apply_preset`).
+        Names accepted by :meth:`from_preset`.
+    PRESET_DIR : str or None
+        Folder of the preset files ``configs/<PRESET_DIR>/<preset>.yaml``; None: :meth:`apply_preset` in code.
     DEFAULT_PRESET : str
         Preset used when neither the caller nor a config file names one.
     GENERATOR_TAG : str or None
@@ -149,6 +151,8 @@ class SectionedConfig:
 
     SECTIONS: ClassVar[dict[str, type]] = {}
     PRESETS: ClassVar[tuple[str, ...]] = ()
+    #: folder of the preset YAML files under ``configs/`` (None: presets in code, :meth:`apply_preset`)
+    PRESET_DIR: ClassVar[str | None] = None
     DEFAULT_PRESET: ClassVar[str] = "small"
     GENERATOR_TAG: ClassVar[str | None] = None
     LABEL: ClassVar[str] = "generator"
@@ -213,18 +217,39 @@ class SectionedConfig:
 
     @classmethod
     def from_preset(cls, name: str):
-        """The built-in preset ``name`` (one of ``PRESETS``), validated."""
+        """The built-in preset ``name`` (one of ``PRESETS``), validated.
+
+        A preset is data: ``configs/<PRESET_DIR>/<name>.yaml`` (package
+        ``deval.configs``) applied on top of the defaults. A configuration
+        without preset files may implement :meth:`apply_preset` in code instead.
+        """
         if name not in cls.PRESETS:
             names = list(cls.PRESETS)
             choices = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
             raise ConfigError(f"unknown preset {name!r}; choose {choices}")
         cfg = cls(preset=name)
-        cfg.apply_preset(name)
+        path = cls.preset_path(name)
+        if path is not None:
+            try:
+                cfg = cls.from_dict(read_config_mapping(path), base=cfg)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+        else:
+            cfg.apply_preset(name)
         cfg.validate()
         return cfg
 
+    @classmethod
+    def preset_path(cls, name: str) -> "Path | None":
+        """The YAML file of preset ``name`` under ``configs/<PRESET_DIR>/``, or None."""
+        if cls.PRESET_DIR is None:
+            return None
+        from deval.configs import preset_file
+
+        return preset_file(cls.PRESET_DIR, name)
+
     def apply_preset(self, name: str) -> None:
-        """Change this (default) configuration into preset ``name``; subclasses implement their presets here."""
+        """Code presets, for configurations without preset files (built-in generators keep theirs as YAML)."""
 
     @classmethod
     def load_file(cls, path: str | os.PathLike, base: "SectionedConfig | None" = None):
