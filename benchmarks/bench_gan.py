@@ -70,11 +70,11 @@ def _train_rate(real, cfg, steps: int) -> float:
 
 
 def _sample_rate(real, cfg, n: int, checkpoint: str | None) -> tuple[float, int]:
-    from deval.generators.gan.checkpoint import build_encoder, build_generator, load_gan_checkpoint
+    from deval.generators.gan.checkpoint import GAN_CHECKPOINTS, build_encoder, build_generator
     from deval.generators.gan.sampling import sample_movements
 
     if checkpoint:
-        state, cfg, enc = load_gan_checkpoint(checkpoint)
+        state, cfg, enc = GAN_CHECKPOINTS.load(checkpoint)
         net = build_generator(cfg, enc)
         net.load_state_dict(state)
     else:

@@ -61,13 +61,13 @@ def diffusion_checkpoint(tmp_path_factory) -> Path:
         import torch
 
         from deval.generators.diffusion.config import preset
-        from deval.generators.diffusion.trainer import train_diffusion
+        from deval.generators.diffusion.trainer import DiffusionTraining
 
         out = tmp_path_factory.mktemp("diffusion_smoke") / "run"
         cfg = preset("smoke").override({"train.steps": 30, "train.val_samples": 40, "train.num_threads": 1})
         threads = torch.get_num_threads()
         try:
-            train_diffusion(arcs(300, seed=11), out, cfg)
+            DiffusionTraining(arcs(300, seed=11), out, cfg).run()
         finally:  # the trainer sets the thread count for the process
             torch.set_num_threads(threads)
         _CACHE["run"] = out

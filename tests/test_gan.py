@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from deval.cli.main import cli
 from deval.errors import CheckpointError, ConfigError, OutputExistsError
 from deval.generators import registry
-from deval.generators.gan.checkpoint import build_critic, build_generator, load_gan_checkpoint
+from deval.generators.gan.checkpoint import GAN_CHECKPOINTS, build_critic, build_generator
 from deval.generators.gan.config import GANConfig, load_config_file, preset
 from deval.generators.gan.generator import GANGenerator
 from deval.generators.gan.sampling import sample_movements
@@ -67,7 +67,7 @@ def test_smoke_training_learns_the_shape_of_the_data(gan_run):
     val = data[np.isin(data.user, split["val_users"])]
     cond = val.endpoints()
     trained = GANGenerator.load(out).sample(len(val), cond=cond, seed=0)
-    state, cfg, encoder = load_gan_checkpoint(out)
+    state, cfg, encoder = GAN_CHECKPOINTS.load(out)
     torch.manual_seed(1)
     untrained, _ = sample_movements(build_generator(cfg, encoder), encoder, cond, seed=0)
     assert abs(np.mean(signed_bow(val)) - BOW) < 0.01
@@ -155,7 +155,7 @@ def test_unsafe_and_foreign_checkpoints_are_refused(gan_run, tmp_path):
         GANGenerator.load(tmp_path / "foreign")
     (ck / "normalizer.json").unlink()
     with pytest.raises(CheckpointError, match="incomplete"):
-        load_gan_checkpoint(ck)
+        GAN_CHECKPOINTS.load(ck)
     with pytest.raises(CheckpointError, match="train-generator gan"):
         GANGenerator.load(tmp_path / "missing")
     with pytest.raises(CheckpointError, match="no checkpoint loaded"):
@@ -185,7 +185,7 @@ def test_generate_negatives_mixes_gan_and_scripted_bots(gan_run, tmp_path):
 
 def test_networks_ignore_padding(gan_run):
     data, out, _ = gan_run
-    _, cfg, encoder = load_gan_checkpoint(out)
+    _, cfg, encoder = GAN_CHECKPOINTS.load(out)
     torch.manual_seed(0)
     gen, critic = build_generator(cfg, encoder).eval(), build_critic(cfg, encoder).eval()
     x, mask, goal = encoder.encode(data[:6])

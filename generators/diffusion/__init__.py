@@ -5,14 +5,14 @@ Public API
 ``DiffusionGenerator``          the registry generator (``load(dir)``, ``sample``, ``generate_diffusion_samples``)
 ``generate_diffusion_samples``  raw normalised samples from the default checkpoint
 ``set_default_checkpoint``      choose that checkpoint
-``train_diffusion``             the training loop (also ``deval train-generator diffusion``)
+``DiffusionGenerator.train_run`` the training loop (``deval train-generator diffusion``)
 ``DiffusionConfig``, ``preset`` configuration
 """
 
 from __future__ import annotations
 
-__all__ = ["DiffusionGenerator", "generate_diffusion_samples", "set_default_checkpoint", "train_diffusion",
-           "DiffusionConfig", "preset"]
+__all__ = ["DiffusionGenerator", "generate_diffusion_samples", "set_default_checkpoint", "DiffusionConfig",
+           "preset"]
 
 
 def __getattr__(name: str):  # lazy: importing the package does not import torch
@@ -20,10 +20,6 @@ def __getattr__(name: str):  # lazy: importing the package does not import torch
         from . import generator
 
         return getattr(generator, name)
-    if name == "train_diffusion":
-        from .trainer import train_diffusion
-
-        return train_diffusion
     if name in ("DiffusionConfig", "preset"):
         from . import config
 

@@ -1,6 +1,6 @@
 """Training loop of the diffusion generator, with validation, checkpoints and resume.
 
-:func:`train_diffusion` writes into ``out_dir``::
+:class:`DiffusionTraining` (``deval train-generator diffusion``) writes into ``out_dir``::
 
     config.json          the full configuration (with the split record)
     split.json           how the validation split was drawn
@@ -22,10 +22,6 @@ decay, mixed precision on CUDA, the EMA and the single-batch overfit check.
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -33,55 +29,16 @@ import torch
 from deval.generators.learned.batches import augment_batch, training_goal
 from deval.generators.learned.ema import EMA
 from deval.generators.learned.run_data import build_encoder
-from deval.generators.learned.training_run import TrainingRun
-from deval.trajectories import Trajectories
+from deval.generators.learned.training_run import TrainingResult, TrainingRun
 
 from .checkpoint import DIFFUSION_CHECKPOINTS
 from .config import DiffusionConfig
 from .model import DiffusionModel
 from .representation import MovementEncoder
 
-__all__ = ["TrainResult", "DiffusionTraining", "train_diffusion", "build_encoder", "augment_batch", "generate_for"]
+__all__ = ["DiffusionTraining", "build_encoder", "augment_batch", "generate_for"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train_diffusion` returns.
-
-    Attributes
-    ----------
-    out_dir : Path
-    steps : int
-        Optimiser steps done in total.
-    first_loss, last_loss : float
-        Mean training loss over the first and last 5% of this run's steps.
-    best : dict or None
-        The metrics line of the best checkpoint.
-    history : list of dict
-        Every metrics line written by this run.
-    seconds : float
-        Wall time of this run.
-    fixed_batch_loss : (float, float) or None
-        With ``train.overfit_single_batch``: the loss on the fixed batch at fixed
-        noise and timesteps (8 draws per movement) before and after training.
-    """
-
-    out_dir: Path
-    steps: int
-    first_loss: float
-    last_loss: float
-    best: dict | None
-    history: list
-    seconds: float
-    fixed_batch_loss: tuple[float, float] | None = None
-
-    def summary(self) -> dict:
-        """The JSON-ready summary ``deval train-generator diffusion`` prints."""
-        return {"out": str(self.out_dir), "steps": self.steps, "first_loss": self.first_loss,
-                "last_loss": self.last_loss, "seconds": round(self.seconds, 1), "best": self.best,
-                "final": self.history[-1] if self.history else None, "fixed_batch_loss": self.fixed_batch_loss}
 
 
 def generate_for(model: DiffusionModel, encoder: MovementEncoder, cond, cfg: DiffusionConfig, *, seed: int,
@@ -186,44 +143,8 @@ class DiffusionTraining(TrainingRun):
         return generate_for(self.ema.model, self.encoder, cond, self.cfg, seed=seed, steps=self.cfg.train.val_steps,
                             device=self.device)
 
-    def result(self) -> TrainResult:
-        losses = [r["loss"] for r in self.rows]
-        k = max(1, len(losses) // 20)
+    def result(self) -> TrainingResult:
         base = super().result()
-        return TrainResult(base.out_dir, base.steps, float(np.mean(losses[:k])) if losses else float("nan"),
-                           float(np.mean(losses[-k:])) if losses else float("nan"), base.best, base.history,
-                           base.seconds, tuple(self.fixed_loss) if len(self.fixed_loss) == 2 else None)
+        base.extra["fixed_batch_loss"] = list(self.fixed_loss) if len(self.fixed_loss) == 2 else None
+        return base
 
-
-def train_diffusion(
-    data: Trajectories,
-    out_dir: str | os.PathLike,
-    config: DiffusionConfig,
-    *,
-    device: str = "cpu",
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
-    on_validation: Callable[[dict], None] | None = None,
-) -> TrainResult:
-    """Train a diffusion generator on real movements and write checkpoints to ``out_dir``.
-
-    Parameters
-    ----------
-    data : Trajectories
-        Real human movements (pixels, seconds); split into training and
-        validation according to ``config.data.val_split``.
-    out_dir : path
-        Run directory (see module docstring). Must be empty unless ``force`` or ``resume``.
-    config : DiffusionConfig
-        Everything else. With ``resume`` the saved configuration is used, except
-        ``train.steps`` (so a run can be extended).
-    device : str
-        Torch device.
-    progress : bool
-        Show a tqdm progress bar with the loss and ETA.
-    on_validation : callable, optional
-        Called with each metrics line.
-    """
-    return DiffusionTraining(data, out_dir, config, device=device, resume=resume, force=force, progress=progress,
-                             on_validation=on_validation).run()

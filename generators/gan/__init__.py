@@ -8,13 +8,12 @@ with the WGAN gradient penalty.
 Public API
 ----------
 ``GANGenerator``   the registry generator (``load(dir)``, ``sample``, ``generate_gan_samples``, ``train_run``)
-``train_gan``      the training loop (also ``deval train-generator gan``)
 ``GANConfig``, ``preset``   configuration (presets ``smoke``, ``small``)
 """
 
 from __future__ import annotations
 
-__all__ = ["GANGenerator", "train_gan", "GANConfig", "preset"]
+__all__ = ["GANGenerator", "GANConfig", "preset"]
 
 
 def __getattr__(name: str):  # lazy: importing the package does not import torch
@@ -22,10 +21,6 @@ def __getattr__(name: str):  # lazy: importing the package does not import torch
         from .generator import GANGenerator
 
         return GANGenerator
-    if name == "train_gan":
-        from .trainer import train_gan
-
-        return train_gan
     if name in ("GANConfig", "preset"):
         from . import config
 

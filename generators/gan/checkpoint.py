@@ -9,7 +9,7 @@ A checkpoint directory holds
 
 A training run directory has ``best/`` and ``final/`` checkpoints,
 ``metrics.jsonl`` and ``last/training_state.pt`` (critic, optimisers etc.,
-for ``--resume``). :func:`load_gan_checkpoint` accepts a checkpoint or a run
+for ``--resume``). ``GAN_CHECKPOINTS.load`` accepts a checkpoint or a run
 directory (then ``best/``, else ``final/``) and refuses anything that is not
 a plain tensor state dict, or a checkpoint of another generator, with
 :class:`~deval.errors.CheckpointError`.
@@ -18,8 +18,6 @@ a plain tensor state dict, or a checkpoint of another generator, with
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 from deval.generators.diffusion.representation import MovementEncoder
 from deval.generators.learned.checkpoint import FILES, CheckpointFormat
@@ -28,8 +26,7 @@ from deval.generators.learned.run_data import build_encoder
 from .config import GANConfig
 from .networks import ConvCritic, GRUGenerator
 
-__all__ = ["FILES", "TRAIN_HINT", "GAN_CHECKPOINTS", "save_gan_checkpoint", "resolve_gan_checkpoint_dir",
-           "load_gan_checkpoint", "build_generator", "build_critic", "build_encoder"]
+__all__ = ["FILES", "TRAIN_HINT", "GAN_CHECKPOINTS", "build_generator", "build_critic", "build_encoder"]
 
 #: the GAN's checkpoint layout
 GAN_CHECKPOINTS = CheckpointFormat(GANConfig, label="GAN", source="gan")
@@ -53,25 +50,6 @@ def build_critic(cfg: GANConfig, encoder: MovementEncoder) -> ConvCritic:
                       kernel=m.critic_kernel, patch=m.patch, max_len=encoder.max_len)
 
 
-def save_gan_checkpoint(directory: str | os.PathLike, generator_state: dict, config: GANConfig,
-                        encoder: MovementEncoder, extra: dict | None = None) -> Path:
-    """Write a checkpoint directory (each file replaced atomically)."""
-    return GAN_CHECKPOINTS.save(directory, generator_state, config, encoder, extra=extra)
 
 
-def resolve_gan_checkpoint_dir(path: str | os.PathLike) -> Path:
-    """A checkpoint directory from ``path`` (itself, or ``best/`` / ``final/`` inside a run directory)."""
-    return GAN_CHECKPOINTS.resolve(path)
 
-
-def load_gan_checkpoint(path: str | os.PathLike, map_location="cpu") -> tuple[dict, GANConfig, MovementEncoder]:
-    """Read ``(generator_state_dict, config, encoder)`` from a checkpoint or run directory.
-
-    Raises
-    ------
-    CheckpointError
-        Missing or incomplete directory, a ``model.pt`` that is not a plain
-        tensor state dict (pickled objects are never loaded), a checkpoint of
-        another generator (e.g. diffusion), or invalid metadata.
-    """
-    return GAN_CHECKPOINTS.load(path, map_location)

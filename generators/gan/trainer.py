@@ -1,6 +1,6 @@
 """Training loop of the GAN generator (conditional WGAN-GP), with validation, checkpoints and resume.
 
-:func:`train_gan` writes into ``out_dir`` (the diffusion trainer's layout)::
+:class:`GANTraining` (``deval train-generator gan``) writes into ``out_dir`` (the diffusion trainer's layout)::
 
     config.json          the full configuration
     split.json           how the validation split was drawn (by user by default)
@@ -27,28 +27,20 @@ WGAN-GP step.
 from __future__ import annotations
 
 import logging
-import os
-from typing import Callable
 
 import torch
 
 from deval.generators.learned.batches import augment_batch, training_goal
 from deval.generators.learned.ema import EMA
-from deval.generators.learned.training_run import TrainingResult, TrainingRun
-from deval.trajectories import Trajectories
+from deval.generators.learned.training_run import TrainingRun
 
 from .checkpoint import GAN_CHECKPOINTS, build_critic, build_generator
-from .config import GANConfig
 from .sampling import sample_movements
 from .wgan_gp import critic_loss, generator_loss, path_end
 
-__all__ = ["GANTrainResult", "GANTraining", "train_gan"]
+__all__ = ["GANTraining"]
 
 log = logging.getLogger(__name__)
-
-#: What :func:`train_gan` returns: ``first`` / ``last`` are the mean ``d_loss``, ``g_loss``,
-#: ``wasserstein``, ``end_err`` (...) over the first and last 10% of the run's generator steps.
-GANTrainResult = TrainingResult
 
 
 class GANTraining(TrainingRun):
@@ -142,40 +134,3 @@ class GANTraining(TrainingRun):
         return sample_movements(self.ema.model, self.encoder, cond, seed=seed, batch_size=self.cfg.sample.batch_size,
                                 device=self.device)
 
-
-def train_gan(
-    data: Trajectories,
-    out_dir: str | os.PathLike,
-    config: GANConfig,
-    *,
-    device: str = "cpu",
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
-    on_validation: Callable[[dict], None] | None = None,
-) -> GANTrainResult:
-    """Train a conditional WGAN-GP on real movements and write checkpoints to ``out_dir``.
-
-    Parameters
-    ----------
-    data : Trajectories
-        Real human movements (pixels, seconds); split into training and
-        validation according to ``config.data.val_split`` (by user by default).
-    out_dir : path
-        Run directory (see module docstring). Must be empty unless ``force`` or ``resume``.
-    config : GANConfig
-        Everything else. With ``resume`` the saved configuration is used, except
-        ``train.steps`` (so a run can be extended).
-    device : str
-        Torch device.
-    progress : bool
-        Show a tqdm progress bar with the losses and ETA.
-    on_validation : callable, optional
-        Called with each metrics line.
-
-    Returns
-    -------
-    GANTrainResult
-    """
-    return GANTraining(data, out_dir, config, device=device, resume=resume, force=force, progress=progress,
-                       on_validation=on_validation).run()

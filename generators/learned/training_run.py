@@ -92,6 +92,9 @@ class TrainingResult:
         Every metrics line written by this run.
     seconds : float
         Wall time of this run.
+    extra : dict
+        What a generator adds to its summary (JSON-ready), e.g. the diffusion
+        trainer's ``fixed_batch_loss``.
     """
 
     out_dir: Path
@@ -101,12 +104,13 @@ class TrainingResult:
     best: dict | None
     history: list = field(default_factory=list)
     seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         """The JSON-ready summary ``deval train-generator`` prints."""
         return {"out": str(self.out_dir), "steps": self.steps, "first": self.first, "last": self.last,
                 "seconds": round(self.seconds, 1), "best": self.best,
-                "final": self.history[-1] if self.history else None}
+                "final": self.history[-1] if self.history else None, **self.extra}
 
 
 class TrainingRun(abc.ABC):
