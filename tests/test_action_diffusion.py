@@ -223,7 +223,7 @@ def test_checkpoint_round_trip_and_samples(smoke_run, tmp_path):
 def test_wandb_asked_for_but_missing_is_a_config_error(data, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # import wandb -> ImportError
     cfg = ActionDiffusionConfig.from_preset("smoke").override({"train.wandb": True})
-    with pytest.raises(ConfigError, match="train.wandb=true but the wandb package is not installed"):
+    with pytest.raises(ConfigError, match="wandb package is not installed"):
         ActionDiffusionTraining(data, tmp_path / "run", cfg).run()
     assert not (tmp_path / "run").exists()  # refused before any work
 

@@ -32,7 +32,9 @@ from deval.errors import ConfigError
               help="Real human movements (any format deval reads; a folder of *_actions.npy for action data).")
 @out_dir_option("Run directory: checkpoints best/ and final/, metrics.jsonl, config.json (default: the "
                 "configuration's save_dir, where the generator has one).", required=False)
-@click.option("--preset", "preset_name", default=None, help="Built-in preset (diffusion: smoke, small, medium; gan, action-diffusion: smoke, small).")
+@click.option("--preset", "preset_name", default=None,
+              help="Built-in preset, a file configs/<generator>/<preset>.yaml (diffusion: smoke, small, medium; "
+                   "gan, keyframe-diffusion, action-diffusion: smoke, small).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, readable=True), default=None,
               help="YAML or JSON configuration applied on top of the preset.")
 @click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=None, help="Training length in epochs.")
@@ -45,11 +47,15 @@ from deval.errors import ConfigError
               help="Hold out whole users (default) or random movements for validation "
                    "(action-diffusion's default: the data's train/ and val/ folders, else random).")
 @click.option("--format", "fmt", default=None, help="Input format of --data (default: detect).")
+@click.option("--wandb-project", default=None, metavar="PROJECT",
+              help="Also log every metrics line to this Weights & Biases project (pip install 'deval[wandb]').")
+@click.option("--wandb-mode", type=click.Choice(["offline", "online", "disabled"]), default="offline",
+              show_default=True, help="W&B mode (offline: no network; wandb sync later).")
 @seed_option
 @force_option
 @quiet_option
 def train_generator(generator, overrides, data, out, preset_name, config_file, epochs, steps, device, resume,
-                    val_split, fmt, seed, force, quiet):
+                    val_split, fmt, wandb_project, wandb_mode, seed, force, quiet):
     """Train GENERATOR (e.g. diffusion) on real movements; KEY=VALUE pairs override the configuration
     (section.key=value, e.g. train.lr=3e-4 model.denoiser=transformer).
 
@@ -79,9 +85,14 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
         raise click.UsageError("Missing option '--out' / '-o'.")
     device = device or defaults.get("device") or "cpu"
     traj = load_trajectories(data, format=fmt)
+    callbacks = []
+    if wandb_project is not None:
+        from deval.generators.learned.callbacks import WandbCallback
+
+        callbacks.append(WandbCallback(wandb_project, wandb_mode))
     summary = cls.train_run(traj, out, preset_name=preset_name, config_file=config_file, overrides=kv, epochs=epochs,
                             steps=steps, device=device, resume=resume, val_split=val_split, seed=seed, force=force,
-                            progress=not quiet)
+                            progress=not quiet, callbacks=callbacks)
     click.echo(json_text(summary, indent=2))
 
 

@@ -30,7 +30,7 @@ besides ``step``, ``epoch``, ``train_loss``, ``lr``, ``elapsed_s`` and
   ``(1 - temporal_iou) + gesture_mix_max_diff_pts / 100 + press_duration_ks``,
   i.e. press timing of the recreation, gesture mix and press durations of the samples.
 
-With ``train.wandb`` the same lines also go to Weights & Biases (:mod:`.wandb_logging`).
+With ``train.wandb`` the same lines also go to Weights & Biases (:class:`~deval.generators.learned.callbacks.WandbCallback`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import math
 import numpy as np
 import torch
 
+from deval.generators.learned.callbacks import WandbCallback
 from deval.generators.learned.ema import EMA
 from deval.generators.learned.training_run import TrainingRun
 from deval.metrics.gestures import GESTURE_TYPES, gesture_mix, gesture_mix_difference
@@ -52,7 +53,6 @@ from .model import build_action_model
 from .recreation import recreate
 from .representation import ActionEncoder
 from .sampling import sample_actions
-from .wandb_logging import WandbLogger, require_wandb
 
 __all__ = ["ActionDiffusionTraining", "action_score"]
 
@@ -81,16 +81,11 @@ class ActionDiffusionTraining(TrainingRun):
 
     # ------------------------------------------------------------------ run
     def run(self):
-        """Train; with ``train.wandb`` the W&B run is opened first (a missing ``wandb`` fails before any work)."""
-        self.wandb: WandbLogger | None = None
-        cfg = self.config
-        if cfg.train.wandb:
-            require_wandb()
-        try:
-            return super().run()
-        finally:
-            if self.wandb is not None:
-                self.wandb.finish()
+        """Train; with ``train.wandb`` a W&B callback joins the run (a missing ``wandb`` fails before any work)."""
+        t = self.config.train
+        if t.wandb and not any(isinstance(cb, WandbCallback) for cb in self.callbacks):
+            self.callbacks.append(WandbCallback(t.wandb_project, t.wandb_mode))
+        return super().run()
 
     def split_data(self) -> tuple[Trajectories, Trajectories, dict]:
         train, val, record = split_actions(self.data, self.cfg)
@@ -112,8 +107,6 @@ class ActionDiffusionTraining(TrainingRun):
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
         self.val_mix = gesture_mix(np.asarray(GESTURE_TYPES)[self.encoder.gesture_labels(
             *self.encoder.unit_values(self.val_set))])
-        if cfg.train.wandb and self.wandb is None:
-            self.wandb = WandbLogger(cfg.train.wandb_project, cfg.train.wandb_mode, self.out, cfg.to_dict())
 
     def describe(self) -> str:
         n_params = sum(p.numel() for p in self.model.parameters())
@@ -185,8 +178,3 @@ class ActionDiffusionTraining(TrainingRun):
         line["action_score"] = action_score(line)
         return line
 
-    def validate(self) -> dict:
-        line = super().validate()
-        if self.wandb is not None:
-            self.wandb.log(line)
-        return line

@@ -32,7 +32,7 @@ from __future__ import annotations
 import abc
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -241,10 +241,10 @@ class CheckpointGenerator(TrainableGenerator):
                   config_file: str | None = None, overrides: dict | None = None, epochs: float | None = None,
                   steps: int | None = None, device: str = "cpu", resume: bool = False,
                   val_split: str | None = None, seed: int | None = None, force: bool = False,
-                  progress: bool = False) -> dict:
+                  progress: bool = False, callbacks: Sequence = ()) -> dict:
         """What ``deval train-generator NAME`` runs; returns the JSON-ready summary of the run's result."""
         cfg = cls.build_config(preset_name=preset_name, config_file=config_file, overrides=overrides, epochs=epochs,
                                steps=steps, val_split=val_split, seed=seed, n_movements=len(data))
         result = cls.training_run_class()(data, out_dir, cfg, device=device, resume=resume, force=force,
-                                          progress=progress).run()
+                                          progress=progress, callbacks=callbacks).run()
         return result.summary()

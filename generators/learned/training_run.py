@@ -48,7 +48,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -58,6 +58,7 @@ from deval.errors import CheckpointError, DataError
 from deval.trajectories import Endpoints, Trajectories
 
 from .batches import ShuffledBatches
+from .callbacks import TrainingCallback
 from .checkpoint import CheckpointFormat, load_tensor_dict, save_tensor_dict
 from .lr_schedule import warmup_cosine_lr
 from .run_data import build_encoder, split_for_training
@@ -137,6 +138,9 @@ class TrainingRun(abc.ABC):
         Show a tqdm progress bar.
     on_validation : callable, optional
         Called with each metrics line.
+    callbacks : sequence of TrainingCallback
+        Told when the run starts, writes a metrics line and ends
+        (:mod:`~.callbacks`: e.g. :class:`~.callbacks.WandbCallback`).
 
     Class attributes
     ----------------
@@ -170,7 +174,8 @@ class TrainingRun(abc.ABC):
 
     def __init__(self, data: Trajectories, out_dir: str | os.PathLike, config: Any, *, device: str = "cpu",
                  resume: bool = False, force: bool = False, progress: bool = False,
-                 on_validation: Callable[[dict], None] | None = None) -> None:
+                 on_validation: Callable[[dict], None] | None = None,
+                 callbacks: "Sequence[TrainingCallback]" = ()) -> None:
         self.data = data
         self.out = Path(out_dir)
         self.config = config
@@ -179,6 +184,7 @@ class TrainingRun(abc.ABC):
         self.force = force
         self.progress = progress
         self.on_validation = on_validation
+        self.callbacks = list(callbacks)
 
     # ================================================================ hooks
     @abc.abstractmethod
@@ -263,12 +269,18 @@ class TrainingRun(abc.ABC):
         threads_before = torch.get_num_threads()
         if cfg.train.num_threads:
             torch.set_num_threads(cfg.train.num_threads)
+        started = []
         try:
             self._prepare()
+            for cb in self.callbacks:
+                cb.on_start(self)
+                started.append(cb)
             self._loop()
             return self.result()
         finally:
             torch.set_num_threads(threads_before)
+            for cb in started:
+                cb.on_end(self)
 
     def _prepare(self) -> None:
         cfg, out, dev = self.cfg, self.out, self.device
@@ -378,6 +390,8 @@ class TrainingRun(abc.ABC):
         self.history.append(line)
         if self.on_validation is not None:
             self.on_validation(line)
+        for cb in self.callbacks:
+            cb.on_validation(self, line)
         log.info("step %d: %s", self.step, {k: round(v, 4) if isinstance(v, float) else v for k, v in line.items()})
         return line
 
