@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from deval.generators.diffusion.model import DiffusionModel
-from deval.generators.diffusion.samplers import SAMPLERS
 from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, CheckpointGenerator
+from deval.generators.learned.sampling_params import resolve_sampling, sampler_params
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -54,12 +54,7 @@ class ActionDiffusionGenerator(CheckpointGenerator):
                   "(the model's own mix), mix (types "
                   "drawn from the training mix) or one type for every sequence", kind="choice",
                   choices=("default", *GESTURE_MODES)),
-        ParamSpec("sampler", "default", "sampler (default: the checkpoint's sample.sampler)", kind="choice",
-                  choices=("default", *SAMPLERS)),
-        ParamSpec("steps", 0, "sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
-        ParamSpec("cfg_scale", -1.0, "classifier-free guidance scale of a gesture condition (-1: the checkpoint's "
-                  "default; 1: none)", kind="float", low=-1.0, high=20.0),
-        ParamSpec("eta", 0.0, "DDIM noise (0 deterministic)", kind="float", low=0.0, high=1.0),
+        *sampler_params(),
         DEVICE_PARAM,
         ParamSpec("batch_size", 1000, "sequences per network call", kind="int", low=1, high=1_000_000),
     )
@@ -84,10 +79,8 @@ class ActionDiffusionGenerator(CheckpointGenerator):
     def _settings(self) -> dict:
         cfg = self._require()[2]
         p = self.params
-        return {"gesture": cfg.sample.gesture if p["gesture"] == "default" else p["gesture"], "sampler": cfg.sample.sampler if p["sampler"] == "default" else p["sampler"],
-                "steps": p["steps"] or cfg.sample.steps,
-                "cfg_scale": cfg.sample.cfg_scale if p["cfg_scale"] < 0 else p["cfg_scale"], "eta": p["eta"],
-                "batch_size": p["batch_size"], "device": self._device()}
+        return {"gesture": cfg.sample.gesture if p["gesture"] == "default" else p["gesture"],
+                **resolve_sampling(p, cfg.sample), "batch_size": p["batch_size"], "device": self._device()}
 
     def _sample_movements(self, net: DiffusionModel, encoder: ActionEncoder, cond: Endpoints, seed: int | None
                           ) -> tuple[Trajectories, np.ndarray]:

@@ -19,6 +19,7 @@ import torch
 from deval.errors import CheckpointError, ConfigError
 from deval.generators.learned.batched_sampling import goal_tensor, resolve_seed
 from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, TIMING_PARAM, CheckpointGenerator
+from deval.generators.learned.sampling_params import resolve_sampling, sampler_params
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -26,7 +27,6 @@ from .checkpoint import DIFFUSION_CHECKPOINTS, TRAIN_HINT
 from .config import DiffusionConfig
 from .model import DiffusionModel
 from .representation import MovementEncoder
-from .samplers import SAMPLERS
 from .sampling import sample_movements, sample_normalized
 
 __all__ = ["DiffusionGenerator", "set_default_checkpoint", "generate_diffusion_samples"]
@@ -50,12 +50,7 @@ class DiffusionGenerator(CheckpointGenerator):
     param_specs = (
         CHECKPOINT_PARAM,
         TIMING_PARAM,
-        ParamSpec("sampler", "default", "sampler (default: the checkpoint's, ddim for new runs)", kind="choice",
-                  choices=("default", *SAMPLERS)),
-        ParamSpec("steps", 0, "sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
-        ParamSpec("cfg_scale", -1.0, "classifier-free guidance scale (-1: the checkpoint's default; 1: none)",
-                  kind="float", low=-1.0, high=20.0),
-        ParamSpec("eta", 0.0, "DDIM noise (0 deterministic)", kind="float", low=0.0, high=1.0),
+        *sampler_params(),
         DEVICE_PARAM,
         ParamSpec("batch_size", 1000, "movements per network call", kind="int", low=1, high=1_000_000),
     )
@@ -85,11 +80,7 @@ class DiffusionGenerator(CheckpointGenerator):
         return self.net
 
     def _settings(self) -> dict:
-        cfg = self._require()[2]
-        p = self.params
-        return {"sampler": cfg.sample.sampler if p["sampler"] == "default" else p["sampler"],
-                "steps": p["steps"] or cfg.sample.steps,
-                "cfg_scale": cfg.sample.cfg_scale if p["cfg_scale"] < 0 else p["cfg_scale"], "eta": p["eta"]}
+        return resolve_sampling(self.params, self._require()[2].sample)
 
     # ------------------------------------------------------------ sampling
     def _sample_movements(self, net: DiffusionModel, encoder: MovementEncoder, cond: Endpoints, seed: int | None

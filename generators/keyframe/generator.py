@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from deval.generators.base import SeedLike
-from deval.generators.diffusion.samplers import SAMPLERS
 from deval.generators.learned.checkpoint_generator import CHECKPOINT_PARAM, DEVICE_PARAM, TIMING_PARAM, CheckpointGenerator
+from deval.generators.learned.sampling_params import sampler_params
 from deval.generators.parameters import ParamSpec
 from deval.trajectories import Endpoints, Trajectories
 
@@ -47,11 +46,7 @@ class KeyframeDiffusionGenerator(CheckpointGenerator):
     param_specs = (
         CHECKPOINT_PARAM,
         TIMING_PARAM,
-        ParamSpec("sampler", "ddim", "stage-1 sampler", kind="choice", choices=tuple(SAMPLERS)),
-        ParamSpec("steps", 0, "stage-1 sampler steps (0: the checkpoint's default)", kind="int", low=0, high=10000),
-        ParamSpec("cfg_scale", -1.0, "stage-1 classifier-free guidance scale (-1: the checkpoint's default; 1: none)",
-                  kind="float", low=-1.0, high=20.0),
-        ParamSpec("eta", 0.0, "DDIM noise (0 deterministic)", kind="float", low=0.0, high=1.0),
+        *sampler_params("stage-1 ", default_sampler="ddim"),
         ParamSpec("fill_steps", 0, "stage-2 network calls (0: the checkpoint's default, 1: one-step jump)",
                   kind="int", low=0, high=1000),
         ParamSpec("clamp", CHECKPOINT_DEFAULT, "clamp policy after stage 2 (checkpoint: its sample.clamp)",
