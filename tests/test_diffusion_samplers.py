@@ -194,3 +194,19 @@ def test_second_order_beats_first_order():
         x = _run(DPMSolverMultistepScheduler(sched, "epsilon", solver_order=order), model, 50_000, 8)
         err[order] = float((x.std(0) / SD - 1).abs().max())
     assert err[2] < err[1]
+
+
+def test_the_model_takes_a_sampler_object_as_a_pipeline_takes_a_scheduler():
+    from deval.generators import get
+
+    gen = get("diffusion")()
+    if gen.model is None:
+        pytest.skip("the pretrained diffusion model is not installed")
+    model = gen.model.eval()
+    mask = torch.ones(4, 16, dtype=torch.bool)
+    goal = torch.zeros(4, gen._require()[1].goal_dim)
+    with torch.no_grad():
+        by_name = model.sample(mask, goal, sampler="ddim", steps=5, generator=torch.Generator().manual_seed(0))
+        obj = make_sampler("ddim", model.schedule, model.prediction_type)
+        by_object = model.sample(mask, goal, sampler=obj, steps=5, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(by_name, by_object)

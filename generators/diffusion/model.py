@@ -24,6 +24,7 @@ from deval.errors import ConfigError
 
 from .config import DiffusionConfig
 from .parameterization import check_prediction_type, min_snr_weight, training_target
+from .sampler_base import SamplerBase
 from .samplers import make_sampler
 from .schedules import NoiseSchedule
 from .transformer import TransformerDenoiser
@@ -117,14 +118,19 @@ class DiffusionModel(nn.Module):
         return (w * per).mean()
 
     @torch.no_grad()
-    def sample(self, mask: torch.Tensor, goal: torch.Tensor, *, sampler: str = "dpm-solver", steps: int = 10,
+    def sample(self, mask: torch.Tensor, goal: torch.Tensor, *, sampler: "str | SamplerBase" = "dpm-solver",
+               steps: int = 10,
                cfg_scale: float = 1.0, eta: float = 0.0, generator: torch.Generator | None = None,
                channels: int | None = None, drop: torch.Tensor | None = None, timestep_spacing: str | None = None,
                start: tuple[torch.Tensor, int] | None = None,
                on_step: Callable[[int, int, int, torch.Tensor, torch.Tensor], None] | None = None) -> torch.Tensor:
         """Generate clean normalised steps (B, L, C) for ``mask`` (B, L) and ``goal`` (B, G).
 
-        ``generator`` seeds the starting noise and any stochastic steps (CPU
+        ``sampler`` is a registered name (built with this model's schedule and
+        parameterisation, ``eta`` and ``timestep_spacing``) or a ready sampler
+        object, as a diffusers pipeline takes a scheduler: it must have been
+        built on this model's :attr:`schedule`; ``set_timesteps(steps)`` is
+        called here. ``generator`` seeds the starting noise and any stochastic steps (CPU
         generator; tensors are moved to the model's device). ``drop`` (B,) bool
         gives the rows that use the learned null condition (unconditional
         samples). ``timestep_spacing`` overrides the sampler's default spacing.
@@ -138,7 +144,11 @@ class DiffusionModel(nn.Module):
         c = channels if channels is not None else self.denoiser.c
         b, length = mask.shape
         m = mask.to(torch.float32)[..., None]
-        sched = make_sampler(sampler, self.schedule, self.prediction_type, eta=eta, timestep_spacing=timestep_spacing)
+        if isinstance(sampler, SamplerBase):
+            sched = sampler
+        else:
+            sched = make_sampler(sampler, self.schedule, self.prediction_type, eta=eta,
+                                 timestep_spacing=timestep_spacing)
         sched.set_timesteps(steps)
         timesteps = sched.timesteps.tolist()
         if start is None:
