@@ -108,6 +108,18 @@ def _search_configs(real: Trajectories, det, rng: np.random.Generator, n_configs
     return [{**configs[i], "mean_score": results[i]} for i in order]
 
 
+def _family_matrix(real, pool, family, head, view, seed) -> list[dict]:
+    """Leave-one-family-out on ``pool``: one row per held-out family (ROC-AUC, TPR at 1% FPR)."""
+    from deval.detectors.evaluation import evaluate_holdout
+
+    res = evaluate_holdout(real, pool, holdout="leave-one-family-out", family=family, head=head, views=(view,),
+                           n_bootstrap=0, cross_logger=False, seed=seed)
+    m = res.metrics
+    held = m[(m["setting"] == "held-out") & (m["level"] == "movement")]
+    return [{"family": str(r["style"]), "roc_auc": float(r["roc_auc"]), "tpr_at_fpr_1pct": float(r["tpr_at_fpr_1pct"])}
+            for _, r in held.iterrows()]
+
+
 def mine_negatives(
     real: Trajectories,
     negatives: "Trajectories | dict[str, Trajectories]",
@@ -120,8 +132,10 @@ def mine_negatives(
     adversarial: bool = True,
     search_configs: int = 48,
     head: str = "hgb",
+    head_params: dict | None = None,
     view: str = "logger-robust",
     augment_loggers: int = 0,
+    evaluate_family: str | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> MiningResult:
@@ -141,8 +155,13 @@ def mine_negatives(
         Run the random search over composite configurations each round.
     search_configs : int
         Configurations tried by the search (the best quarter are kept).
-    head, view, augment_loggers
+    head, head_params, view, augment_loggers
         The detector trained each round (see :func:`~deval.detectors.training.train_detector`).
+    evaluate_family : str, optional
+        After each round, a leave-one-family-out evaluation on the pool so far
+        (``path``, ``speed``, ``timing`` or ``noise``: mined movements keep their
+        part columns, so a held-out family is held out of them too); its
+        per-family ROC-AUC and TPR at 1% FPR go in the round's ``family_matrix``.
     seed : int
         Seeds everything.
     """
@@ -160,7 +179,7 @@ def mine_negatives(
         current = {**pool, **({"mined": Trajectories.concat(mined)} if mined else {})}
         step(f"round {r}: training {head} on {sum(len(t) for t in current.values())} negatives")
         det = train_detector(real, current, head=head, view=view, augment_loggers=augment_loggers,
-                             seed=seed + r).detector
+                             seed=seed + r, **(head_params or {})).detector
         threshold = float(np.quantile(det.decision_function(real), 0.99))
         configs: list[dict] = []
         parts = []
@@ -186,7 +205,10 @@ def mine_negatives(
                     "pass_rate": float(np.mean(scores < threshold)), "mean_score": float(np.mean(scores)),
                     "kept_pass_rate": float(np.mean(scores[idx] < threshold)), "coverage": coverage,
                     "search": configs})
+        if evaluate_family is not None:
+            log[-1]["family_matrix"] = _family_matrix(real, {**pool, "mined": Trajectories.concat(mined)},
+                                                      evaluate_family, head, view, seed + r)
         step(f"round {r}: {log[-1]['pass_rate']:.3f} of candidates pass as people; kept {len(idx)}")
     final = train_detector(real, {**pool, "mined": Trajectories.concat(mined)}, head=head, view=view,
-                           augment_loggers=augment_loggers, seed=seed).detector
+                           augment_loggers=augment_loggers, seed=seed, **(head_params or {})).detector
     return MiningResult(Trajectories.concat(mined), log, final)

@@ -42,9 +42,15 @@ def test_mining_rounds_are_recorded_seeded_and_runnable_from_the_cli(tmp_path):
     neg.save(tmp_path / "neg.npz")
     res = CliRunner().invoke(cli, ["mine-negatives", "--real", str(tmp_path / "real.npz"), "--negatives",
                                    str(tmp_path / "neg.npz"), "--rounds", "1", "--candidates", "200",
-                                   "--clusters", "4", "--out", str(tmp_path / "mined"), "-q"])
+                                   "--clusters", "4", "--evaluate-family", "noise", "--out", str(tmp_path / "mined"),
+                                   "-q"])
     assert res.exit_code == 0, res.output
     rounds = json.loads((tmp_path / "mined" / "rounds.json").read_text())
     r0 = rounds["rounds"][0]
     assert r0["kept"] == round(0.2 * r0["candidates"]) and 190 <= r0["candidates"] <= 200
     assert (tmp_path / "mined" / "detector" / "detector.json").exists()
+    matrix = r0["family_matrix"]
+    assert {row["family"] for row in matrix} <= {f"noise={p}" for p in ("none", "gaussian", "tremor", "drift",
+                                                                           "overshoot", "submovements", "pause")}
+    assert len(matrix) >= 2 and all(0.0 <= row["roc_auc"] <= 1.0 for row in matrix)
+    assert "held out noise=" in res.output

@@ -391,13 +391,16 @@ MINING_FILES = ("mined.npz", "rounds.json", "detector")
 @_head_options
 @click.option("--view", default="logger-robust", show_default=True, help="View of the detectors trained each round.")
 @_augment_option
+@click.option("--evaluate-family", type=click.Choice(["path", "speed", "timing", "noise"]), default=None,
+              help="After each round, leave-one-family-out on the pool so far; the per-family matrix goes in "
+                   "rounds.json and the output.")
 @out_dir_option("Directory: mined.npz (the mined movements), rounds.json, detector/ (trained on the final pool).")
 @seed_option
 @click.option("--format", "fmt", default=None, help="Input format of every file (default: detect).")
 @quiet_option
 @force_option
 def mine_negatives(real, negatives, sources, rounds, candidates, keep, clusters, search, head, epochs, params, view,
-                   augment_loggers, out, seed, fmt, quiet, force):
+                   augment_loggers, evaluate_family, out, seed, fmt, quiet, force):
     """Mine hard negatives: keep the candidates the current detector misses, retrain, repeat.
 
     Each round trains a detector on REAL against the pool (the starting
@@ -422,8 +425,8 @@ def mine_negatives(real, negatives, sources, rounds, candidates, keep, clusters,
     pool = _negative_sets(negatives, fmt, "negatives")
     with step_progress(4 * rounds + 1, "mine-negatives", quiet) as advance:
         result = mine(real_t, pool, sources=sources, rounds=rounds, candidates=candidates, keep=keep,
-                      clusters=clusters, adversarial=search, head=head, view=view, augment_loggers=augment_loggers,
-                      seed=seed, progress=advance)
+                      clusters=clusters, adversarial=search, head=head, head_params=hp, view=view,
+                      augment_loggers=augment_loggers, evaluate_family=evaluate_family, seed=seed, progress=advance)
         final.mkdir(parents=True, exist_ok=True)
         with staged_directory(final) as stage:
             result.negatives.save(stage / "mined.npz")
@@ -436,4 +439,7 @@ def mine_negatives(real, negatives, sources, rounds, candidates, keep, clusters,
     for r in result.rounds:
         click.echo(f"round {r['round']}: {r['candidates']} candidates, {r['pass_rate']:.3f} pass as people at the "
                    f"1% threshold; kept {r['kept']} (coverage {r['coverage']:.2f})")
+        for row in r.get("family_matrix", []):
+            click.echo(f"    held out {row['family']:28s} ROC-AUC {row['roc_auc']:.3f}  "
+                       f"TPR@1%FPR {row['tpr_at_fpr_1pct']:.3f}")
     click.echo(f"mined: {final / 'mined.npz'} ({len(result.negatives)} movements)")
