@@ -53,3 +53,17 @@ def one_torch_thread():
 
     with torch_threads(1):
         yield
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    """``deval demo`` on a small synthetic reference, run once per session: ``(output folder, index.html)``.
+
+    Shared by the demo test and the browser test (each would otherwise run it).
+    """
+    from deval.demo import DemoSettings, run_demo
+
+    out = tmp_path_factory.mktemp("small_demo") / "demo"
+    settings = DemoSettings(synthetic_reference=True, n_people=6, movements_per_person=40, n_per_source=80,
+                            diffusion_steps=10, gan_steps=10, keyframe_steps=10, max_compare=200, views=("raw",))
+    return out, run_demo(out, None, settings)

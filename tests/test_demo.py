@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from deval.cli.main import cli
-from deval.demo import DemoSettings, run_demo, synthetic_humans
+from deval.demo import synthetic_humans
 
 
 def test_synthetic_humans_are_labelled_and_differ_by_person():
@@ -18,20 +18,20 @@ def test_synthetic_humans_are_labelled_and_differ_by_person():
     assert (again.x == tr.x).all()
 
 
-def test_demo_runs_end_to_end(tmp_path):
-    settings = DemoSettings(synthetic_reference=True, n_people=6, movements_per_person=40, n_per_source=80,
-                            diffusion_steps=10, gan_steps=10, keyframe_steps=10, max_compare=200, views=("raw",))
-    index = run_demo(tmp_path / "demo", None, settings)
+def test_demo_runs_end_to_end(small_demo):
+    out, index = small_demo
     html = index.read_text()
     assert "SYNTHETIC" in html and "compare/report.html" in html and "evaluate/report.html" in html
-    assert (tmp_path / "demo" / "compare" / "report.html").exists()
-    assert (tmp_path / "demo" / "evaluate" / "report.html").exists()
-    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert (out / "compare" / "report.html").exists()
+    assert (out / "evaluate" / "report.html").exists()
+    summary = json.loads((out / "summary.json").read_text())
     assert {"diffusion", "gan", "spline", "pid", "noise", "sigma-lognormal"} <= set(summary["sources"])
     assert summary["skipped_sources"] == {} and summary["trained"] == ["diffusion", "gan", "keyframe-diffusion"]
     assert "gan/ (checkpoint)" in html
     assert "deval generate-negatives -s spline" in html and summary["commands"]["spline"].startswith("deval")
     assert summary["headline"]["source"] == "diffusion" and 0.4 <= summary["headline"]["c2st_acc"] <= 1.0
     # no overwrite without --force
-    r = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    before = sorted(p.name for p in out.iterdir())
+    r = CliRunner().invoke(cli, ["demo", "--out", str(out)])
     assert r.exit_code != 0 and "--force" in r.output
+    assert sorted(p.name for p in out.iterdir()) == before

@@ -44,13 +44,8 @@ FAILURE_REDS = {"rgb(207, 34, 46)", "rgb(255, 0, 0)", "rgb(213, 94, 0)", "rgb(20
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    from deval.demo import DemoSettings, run_demo
-
-    out = tmp_path_factory.mktemp("browser") / "demo"
-    settings = DemoSettings(synthetic_reference=True, n_people=6, movements_per_person=40, n_per_source=80,
-                            diffusion_steps=10, gan_steps=10, keyframe_steps=10, max_compare=200, views=("raw",))
-    index = run_demo(out, None, settings)
+def reports(small_demo):
+    out, index = small_demo
     return {"demo": index, "compare": out / "compare" / "report.html", "evaluate": out / "evaluate" / "report.html"}
 
 
