@@ -23,6 +23,13 @@ def _waypoints(dist: np.ndarray, m: int, rng: np.random.Generator, spread: np.nd
     return np.stack([along, side], axis=-1) * dist[:, None, None]
 
 
+def _through_waypoints(dist: np.ndarray, m: int, rng: np.random.Generator, spread: np.ndarray) -> np.ndarray:
+    """(N, m + 2, 2): the start, ``m`` random waypoints (:func:`_waypoints`) and the target."""
+    n = len(dist)
+    return np.concatenate([np.zeros((n, 1, 2)), _waypoints(dist, m, rng, spread),
+                           np.stack([dist, np.zeros(n)], -1)[:, None, :]], axis=1)
+
+
 def resample_polyline(poly: np.ndarray, k: int) -> np.ndarray:
     """(N, M, 2) polylines re-sampled to ``k`` points evenly spaced along their length."""
     n, m, _ = poly.shape
@@ -67,8 +74,7 @@ class Bezier(PathPart):
             rows = np.flatnonzero(m == k)
             if not len(rows):
                 continue
-            ctrl = np.concatenate([np.zeros((len(rows), 1, 2)), _waypoints(dist[rows], k, rng, spread[rows]),
-                                   np.stack([dist[rows], np.zeros(len(rows))], -1)[:, None, :]], axis=1)
+            ctrl = _through_waypoints(dist[rows], k, rng, spread[rows])
             deg = k + 1
             basis = np.stack([comb(deg, i) * s ** i * (1 - s) ** (deg - i) for i in range(deg + 1)], axis=1)
             out[rows] = np.einsum("ki,nid->nkd", basis, ctrl)
@@ -89,9 +95,7 @@ class CatmullRom(PathPart):
             rows = np.flatnonzero(m == k)
             if not len(rows):
                 continue
-            d = dist[rows]
-            pts = np.concatenate([np.zeros((len(rows), 1, 2)), _waypoints(d, k, rng, spread[rows]),
-                                  np.stack([d, np.zeros(len(rows))], -1)[:, None, :]], axis=1)
+            pts = _through_waypoints(dist[rows], k, rng, spread[rows])
             # phantom ends by reflection, then k + 1 uniform segments
             ext = np.concatenate([2 * pts[:, :1] - pts[:, 1:2], pts, 2 * pts[:, -1:] - pts[:, -2:-1]], axis=1)
             u = _phases(self.points) * (k + 1)
