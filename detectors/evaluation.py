@@ -85,6 +85,8 @@ __all__ = [
 
 HOLDOUTS = ("leave-one-style-out", "test-negatives", "leave-one-family-out")
 FAMILY_COLUMNS = ("path", "speed", "timing", "noise", "duration_model")
+#: suffix of the styles given as ``train_only`` (never tested; held out with their family)
+TRAIN_ONLY = " (train only)"
 HUMAN_BASELINE = "human (other people)"
 
 
@@ -360,9 +362,10 @@ def _plans(settings: EvaluationSettings, train_styles: dict, held: list[str]) ->
     """The models to train: (name, styles it trains on); ``all`` first."""
     plans = [("all", list(train_styles))]
     if settings.holdout == "leave-one-style-out":
-        plans += [(s, [o for o in train_styles if o != s]) for s in train_styles]
+        tested = [s for s in train_styles if not s.endswith(TRAIN_ONLY)]
+        plans += [(s, [o for o in train_styles if o != s]) for s in tested]
     elif settings.holdout == "leave-one-family-out":
-        plans += [(s, [o for o in train_styles if o != s]) for s in held]
+        plans += [(s, [o for o in train_styles if o not in (s, f"{s}{TRAIN_ONLY}")]) for s in held]
     return plans
 
 
@@ -375,8 +378,8 @@ def _test_masks(real: Trajectories, train_styles: dict, test_styles: dict, setti
     rng = np.random.default_rng(settings.seed)
     linked_map: dict[str, bool] = {}
     for s, t in {**train_styles, **test_styles}.items():
-        if s in test_styles:
-            is_test[s] = np.ones(len(t), dtype=bool)
+        if s in test_styles or s.endswith(TRAIN_ONLY):
+            is_test[s] = np.full(len(t), s in test_styles, dtype=bool)
             linked_map[s] = False
             continue
         g = t.user.astype(str) if kind == "user" else t.meta["session"].astype(str).to_numpy()
@@ -419,6 +422,7 @@ def evaluate_holdout(
     jitter: float = 0.1,
     augment_loggers: int = 0,
     cross_logger: bool = True,
+    train_only: "Trajectories | Mapping[str, Trajectories] | Sequence[Trajectories] | None" = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> EvaluationResult:
@@ -462,6 +466,9 @@ def evaluate_holdout(
         Random loggers that re-record every training movement (0: none).
     cross_logger : bool
         Measure false alarms on the held-out people re-recorded by :data:`~deval.relogging.LOGGERS`.
+    train_only : Trajectories, mapping or sequence of them, optional
+        Negatives used for training only (e.g. mined ones): never tested, and
+        under leave-one-family-out held out with their family.
     seed : int
         Seeds the split, subsampling, views, models and bootstrap.
     progress : callable, optional
@@ -482,7 +489,7 @@ def evaluate_holdout(
     step = progress or (lambda msg: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    real, train_styles, test_styles, held = _input_sets(real, negatives, test_negatives, settings)
+    real, train_styles, test_styles, held = _input_sets(real, negatives, test_negatives, settings, train_only)
     sets: dict[str, Trajectories] = {"real": real, **train_styles, **test_styles}
     is_test, split, baseline_pos = _test_masks(real, train_styles, test_styles, settings)
 
@@ -556,8 +563,12 @@ def evaluate_holdout(
                             split, settings, timings, models, pd.DataFrame(cross_rows))
 
 
-def _input_sets(real, negatives, test_negatives, settings: EvaluationSettings):
-    """Checked, labelled and subsampled sets: ``(real, train_styles, test_styles, held-out family styles)``."""
+def _input_sets(real, negatives, test_negatives, settings: EvaluationSettings, train_only=None):
+    """Checked, labelled and subsampled sets: ``(real, train_styles, test_styles, held-out family styles)``.
+
+    ``train_only`` styles join ``train_styles`` named ``"<style> (train only)"`` (per family value under
+    leave-one-family-out, so that a held-out family is held out of them too); they are never tested.
+    """
     if not isinstance(real, Trajectories) or len(real) == 0:
         raise DataError("<real>", "need a non-empty Trajectories of real movements")
     train_styles = style_sets(negatives, "negatives")
@@ -581,6 +592,11 @@ def _input_sets(real, negatives, test_negatives, settings: EvaluationSettings):
             f"leave-one-style-out needs at least 2 bot styles, got {len(train_styles)} "
             f"({', '.join(train_styles)}); give more styles or --test-negatives"
         )
+    if train_only is not None:
+        extra = style_sets(train_only, "train-only")
+        if settings.holdout == "leave-one-family-out":
+            extra, _ = family_styles(extra, settings.family)
+        train_styles.update({f"{k}{TRAIN_ONLY}": t.with_meta(style=f"{k}{TRAIN_ONLY}") for k, t in extra.items()})
     real = real.with_meta(label=0)
     if settings.max_per_set is not None:
         m, seed = settings.max_per_set, settings.seed

@@ -257,3 +257,20 @@ def test_cross_logger_rows_and_logger_augmentation_lower_false_alarms(real, styl
     augmented = evaluate_holdout(real, bots, test_negatives={"noisy": styles["noisy"]}, augment_loggers=12, **common)
     assert augmented.cross_logger["fpr"].max() < c["fpr"].max() - 0.1
     assert augmented.settings.augment_loggers == 12 and "cross_logger" in augmented.to_dict()
+
+
+def test_train_only_negatives_are_never_tested_and_leave_with_their_family(real, styles, composite):
+    from deval.detectors.evaluation import TRAIN_ONLY, EvaluationSettings, _plans
+
+    extra = composite[:300]
+    res = evaluate_holdout(real, {"line": styles["line"], "composite": composite[300:]}, train_only={"mined": extra},
+                           holdout="leave-one-family-out", family="noise", head="hgb", head_params={"max_iter": 20},
+                           views=("60hz",), n_bootstrap=0, cross_logger=False, seed=0)
+    assert not res.scores["style"].str.endswith(TRAIN_ONLY).any()
+    assert any(s.endswith(TRAIN_ONLY) for s in res.sets)
+    train_styles = dict.fromkeys(res.sets.keys() - {"real"})
+    held = sorted(s for s in train_styles if s.startswith("noise=") and not s.endswith(TRAIN_ONLY))
+    for name, trained_on in _plans(EvaluationSettings(holdout="leave-one-family-out", family="noise"),
+                                   train_styles, held)[1:]:
+        assert name not in trained_on and f"{name}{TRAIN_ONLY}" not in trained_on
+        assert any(s.endswith(TRAIN_ONLY) for s in trained_on)
