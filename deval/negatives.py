@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from deval.trajectories import Endpoints, Trajectories
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHUNK", "TIMINGS", "generate_negatives", "route_params", "build_generators", "conditions"]
+__all__ = ["CHUNK", "TIMINGS", "generate_negatives", "iter_negatives", "route_params", "build_generators", "conditions"]
 
 #: Movements generated per call (progress advances by chunks; part of the seeding scheme).
 CHUNK = 10_000
@@ -157,6 +157,14 @@ def generate_negatives(
     -------
     Trajectories
     """
+    return Trajectories.concat(list(_shards(*_prepare(
+        sources, n=n, like=like, params=params, checkpoints=checkpoints, timing=timing, per_condition=per_condition,
+        seed=seed, progress=progress, source_timings=source_timings, runner=runner))))
+
+
+def _prepare(sources, *, n=1000, like=None, params=None, checkpoints=None, timing="auto", per_condition=1, seed=0,
+             progress=None, source_timings=None, runner=None) -> tuple:
+    """Check the request and build (and fit) the generators: the arguments of :func:`_shards`."""
     from deval.generators import TrainableGenerator
 
     if n < 1 or per_condition < 1:
@@ -181,10 +189,25 @@ def generate_negatives(
         from deval.generators.logger import ReferenceLogger
 
         like_logger = ReferenceLogger.fit(like, seed=seed)
+    return gens, modes, like, like_logger, n, per_condition, seed, progress, runner or ShardRunner()
+
+
+
+def iter_negatives(sources, *, n: int = 1000, like: Trajectories | None = None, seed: int = 0,
+                   **kwargs: Any) -> Iterator[Trajectories]:
+    """The movements of :func:`generate_negatives`, one seeded shard at a time, in the same order.
+
+    Concatenated, the shards are exactly what :func:`generate_negatives` returns; a caller that writes each
+    shard as it comes (``deval generate-negatives --out DIR/``) never holds the whole output.
+    Takes the same arguments.
+    """
+    prepared = _prepare(sources, n=n, like=like, seed=seed, **kwargs)
+    yield from _shards(*prepared)
+
+
+def _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner) -> Iterator[Trajectories]:
     ends = like.endpoints() if like is not None else None
     children = np.random.SeedSequence(seed).spawn(len(gens))
-    parts = []
-    runner = runner or ShardRunner()
     for (s, gen), child in zip(gens.items(), children):
         cond_seed, *chunk_seeds = child.spawn(1 + (n + CHUNK - 1) // CHUNK)
         cond = conditions(ends, n, per_condition, np.random.default_rng(cond_seed), gen)
@@ -194,10 +217,9 @@ def generate_negatives(
             shards.append(_Shard(lo, hi, None if cond is None else cond.take(np.arange(lo, hi)), chunk_seed,
                                  modes[s], per_condition))
         for shard, part in zip(shards, runner.run(_sample_shard, shards, gen, like_logger)):
-            parts.append(part)
             if progress is not None:
                 progress(s, shard.hi - shard.lo)
-    return Trajectories.concat(parts)
+            yield part
 
 
 @dataclass(frozen=True)

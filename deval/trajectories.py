@@ -231,9 +231,14 @@ class Trajectories:
             else None
         )
         meta = pd.concat([p.meta for p in parts], ignore_index=True)
-        for col in meta.columns:  # keep integer dtypes when a column is missing in some parts
-            if meta[col].isna().any() and col not in STANDARD_META:
-                meta[col] = meta[col].astype(object)
+        for col in meta.columns:  # a column missing in some parts
+            missing = meta[col].isna()
+            if missing.any() and col not in STANDARD_META:
+                present = meta.loc[~missing, col]
+                if len(present) and all(isinstance(v, str) for v in present):
+                    meta[col] = meta[col].where(~missing, "").astype(str)  # a text column: empty, not "nan"
+                elif not pd.api.types.is_float_dtype(meta[col]):
+                    meta[col] = meta[col].astype(object)  # keeps integer values where present (floats keep NaN)
         return cls.from_arrays(
             np.concatenate([p.x for p in parts]),
             np.concatenate([p.y for p in parts]),

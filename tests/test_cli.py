@@ -48,7 +48,7 @@ def test_outputs_never_overwrite_inputs_even_with_force(tmp_path):
     load_trajectories(src)
 
 
-@pytest.mark.parametrize("command", ["compare", "generate-negatives"])
+@pytest.mark.parametrize("command", ["compare", "generate-negatives", "generate-negatives-parts"])
 def test_sigterm_leaves_no_partial_outputs_and_no_temporary_files(tmp_path, command):
     import os
     import signal
@@ -61,7 +61,9 @@ def test_sigterm_leaves_no_partial_outputs_and_no_temporary_files(tmp_path, comm
     out = tmp_path / "out"
     args = {"compare": ["compare", str(sample_path()), str(sample_path()), "--out", str(out), "-q"],
             "generate-negatives": ["generate-negatives", "-s", "sigma-lognormal", "--n", "2000000",
-                                   "--out", str(tmp_path / "neg.npz"), "-q"]}[command]
+                                   "--out", str(tmp_path / "neg.npz"), "-q"],
+            "generate-negatives-parts": ["generate-negatives", "-s", "spline", "--n", "2000000",
+                                         "--out", str(tmp_path / "neg") + "/", "-q"]}[command]
     proc = subprocess.Popen([sys.executable, "-m", "deval.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=tmp_path)
     time.sleep(6)

@@ -60,3 +60,33 @@ def test_two_workers_give_the_one_process_bytes(tmp_path):
                                 "-o", str(tmp_path / f"s_{tag}.csv"), "-q", *extra])
         assert r.exit_code == 0, r.output
     assert (tmp_path / "s_one.csv").read_bytes() == (tmp_path / "s_two.csv").read_bytes()
+
+
+def test_a_folder_output_is_written_part_by_part_and_read_as_one_file(tmp_path):
+    """--out DIR/: one .npz part per seeded shard, the same movements and metadata as one file, refusals."""
+    import numpy as np
+
+    from deval.io import load_trajectories
+
+    runner = CliRunner()
+    args = ["generate-negatives", "-s", "spline", "-s", "composite", "--n", "12000", "--seed", "4", "-q"]
+    r = runner.invoke(cli, [*args, "-o", str(tmp_path / "one.npz")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, [*args, "-o", str(tmp_path / "parts") + "/"])
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in (tmp_path / "parts").iterdir())
+    assert names == ["part-00000.npz", "part-00001.npz", "part-00002.npz", "part-00003.npz", "parts.json"]
+    a, b = load_trajectories(tmp_path / "one.npz"), load_trajectories(tmp_path / "parts")
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.t, b.t) and a.meta.equals(b.meta) and a.attrs == b.attrs
+    r = runner.invoke(cli, [*args, "-o", str(tmp_path / "parts")])
+    assert r.exit_code != 0 and "--force" in r.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    r = runner.invoke(cli, [*args, "-o", str(tmp_path / "other") + "/"])
+    assert r.exit_code != 0 and "not a parts output" in r.output
+    r = runner.invoke(cli, ["generate-negatives", "-s", "spline", "--n", "10", "-q", "--force",
+                            "-o", str(tmp_path / "parts")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["part-00000.npz", "parts.json"]
+    assert len(load_trajectories(tmp_path / "parts")) == 10
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import click
 import numpy as np
 
-from deval.cli.options import (force_option, out_file_option, parse_key_values, quiet_option, scheduler_option,
+from deval.cli.options import (force_option, parse_key_values, quiet_option, scheduler_option,
                                seed_option)
 from deval.errors import ConfigError
 
@@ -75,8 +76,10 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
                    "when --like is given, else model; scripted sources keep their own.")
 @seed_option
 @scheduler_option
-@out_file_option("Output with the negatives (label 1, style = source name): .npz (native), .csv, .json or a "
-                 "NaN-padded .npy.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(writable=True),
+              help="Output with the negatives (label 1, style = source name): .npz (native), .csv, .json, a "
+                   "NaN-padded .npy, or a folder DIR/ with one .npz part per seeded shard (written as they come; "
+                   "every command reads the folder as one file).")
 @quiet_option
 @force_option
 def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
@@ -102,17 +105,24 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     from deval.distributed import parse_scheduler, shard_runner
     from deval.generators import TrainableGenerator, get
     from deval.io import load_trajectories, save_trajectories
-    from deval.negatives import build_generators, generate_negatives
+    from deval.io.parts import PartsWriter, is_parts_dir
+    from deval.negatives import build_generators, iter_negatives
     from deval.trajectories import Trajectories
 
     sources = list(dict.fromkeys(sources))  # keep order, drop repeats
     check_not_an_input([out], [like])
-    check_writable(out, force)
+    # a folder (a trailing slash, no suffix, or an earlier parts output): one .npz part per seeded shard
+    as_parts = out.endswith(("/", os.sep)) or Path(out).suffix == "" or is_parts_dir(out)
+    if as_parts:
+        PartsWriter(out, force=force)  # refuses an existing output without --force, before any work
+    else:
+        check_writable(out, force)
     parse_scheduler(scheduler)  # a bad --scheduler fails before any work
     from deval.io import WRITE_FORMATS
 
-    if Path(out).suffix.lower() not in WRITE_FORMATS:
-        raise click.BadParameter(f"{out}: write a native .npz, or .csv, .json or a padded .npy", param_hint="--out")
+    if not as_parts and Path(out).suffix.lower() not in WRITE_FORMATS:
+        raise click.BadParameter(f"{out}: write a native .npz, or .csv, .json, a padded .npy, or a folder DIR/ of "
+                                 ".npz parts", param_hint="--out")
     classes = {s: get(s) for s in sources}
     kv = parse_key_values(params)
     shortcuts = {"steps": steps, "sampler": sampler, "cfg_scale": cfg_scale, "device": device}
@@ -156,9 +166,27 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             bar.set_postfix_str(source, refresh=False)
             bar.update(done)
 
+        attrs = {
+            "source": "deval generate-negatives",
+            "origin": f"generators {', '.join(sources)}" + (f", endpoints like {Path(like).name}" if like else ""),
+            "params": json.dumps({
+                "sources": sources, "n_per_source": n, "seed": seed, "like": like, "timing": timing,
+                "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()}
+                           for s, g in gens.items()},
+                "checkpoints": ckpts}, default=str),
+        }
         with shard_runner(scheduler) as runner:
-            result = generate_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed,
-                                        progress=advance, source_timings=modes, runner=runner)
+            shards = iter_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed,
+                                    progress=advance, source_timings=modes, runner=runner)
+            if as_parts:  # every shard written as it comes; the folder appears when all are
+                summary = _Summary()
+                with PartsWriter(out, force=force) as writer:
+                    for part in shards:
+                        part = _with_attrs(part, attrs)
+                        writer.add(part)
+                        summary.add(part)
+            else:
+                result = _with_attrs(Trajectories.concat(list(shards)), attrs)
     if frames_dir is not None:
         frame_seeds = np.random.SeedSequence(seed).spawn(len(sources) + 1)[-1].spawn(len(framed))
         for s, fseed in zip(framed, frame_seeds):
@@ -166,28 +194,42 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             written = gens[s].save_denoising_frames(Path(frames_dir) / s, cond=first,
                                                     seed=np.random.default_rng(fseed), force=force)
             click.echo(f"{s}: wrote {len(written)} denoising frame files to {Path(frames_dir) / s}", err=True)
-    settings = {
-        "sources": sources, "n_per_source": n, "seed": seed, "like": like, "timing": timing,
-        "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()} for s, g in gens.items()},
-        "checkpoints": ckpts,
-    }
-    result = Trajectories(result.x, result.y, result.t, result.offsets, result.press, result.meta, {
-        "source": "deval generate-negatives",
-        "origin": f"generators {', '.join(sources)}" + (f", endpoints like {Path(like).name}" if like else ""),
-        "params": json.dumps(settings, default=str),
-    })
-    save_trajectories(result, out, force=force)
-    _print_summary(result, sources, out)
+    if not as_parts:
+        save_trajectories(result, out, force=force)
+        summary = _Summary()
+        summary.add(result)
+    summary.echo(sources, out)
 
 
-def _print_summary(result, sources: list[str], out: str) -> None:
-    dist = result.endpoints().distance
-    click.echo(f"{'style':<18}{'movements':>10}{'median points':>15}{'median s':>10}{'median px':>11}")
-    for s in sources:
-        m = result.style == s
-        click.echo(f"{s:<18}{int(m.sum()):>10}{np.median(result.lengths[m]):>15.0f}"
-                   f"{np.median(result.durations[m]):>10.3f}{np.median(dist[m]):>11.0f}")
-    click.echo(f"wrote {len(result)} movements ({result.n_points} points) to {out}")
+def _with_attrs(traj, attrs: dict):
+    from deval.trajectories import Trajectories
+
+    return Trajectories(traj.x, traj.y, traj.t, traj.offsets, traj.press, traj.meta, attrs)
+
+
+class _Summary:
+    """Per-style medians of what was written, gathered part by part (no need to hold the movements)."""
+
+    def __init__(self):
+        self.styles, self.lengths, self.durations, self.distances = [], [], [], []
+        self.points = 0
+
+    def add(self, traj) -> None:
+        self.styles.append(np.asarray(traj.style).astype(str))
+        self.lengths.append(traj.lengths)
+        self.durations.append(traj.durations)
+        self.distances.append(traj.endpoints().distance)
+        self.points += traj.n_points
+
+    def echo(self, sources: list[str], out: str) -> None:
+        style, lengths, dur, dist = (np.concatenate(a) for a in (self.styles, self.lengths, self.durations,
+                                                                  self.distances))
+        click.echo(f"{'style':<18}{'movements':>10}{'median points':>15}{'median s':>10}{'median px':>11}")
+        for s in sources:
+            m = style == s
+            click.echo(f"{s:<18}{int(m.sum()):>10}{np.median(lengths[m]):>15.0f}"
+                       f"{np.median(dur[m]):>10.3f}{np.median(dist[m]):>11.0f}")
+        click.echo(f"wrote {len(style)} movements ({self.points} points) to {out}")
 
 
 @click.command("list-generators")

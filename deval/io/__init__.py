@@ -45,6 +45,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("deval.io.long_csv", "load_long_csv"),
     "events": ("deval.io.event_log", "load_event_log"),
     "json": ("deval.io.json_lists", "load_json_lists"),
+    "parts": ("deval.io.parts", "load_parts"),
 }
 
 

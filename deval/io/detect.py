@@ -38,7 +38,10 @@ def detect_format(path: str | os.PathLike) -> str:
         raise DataError(p, "no such file")
     if p.is_dir():
         from deval.io.actions import ACTIONS_GLOB, find_action_files
+        from deval.io.parts import is_parts_dir
 
+        if is_parts_dir(p):
+            return "parts"
         if find_action_files(p):
             return "actions"
         if any(f.suffix.lower() == ".json" for f in p.iterdir()):
