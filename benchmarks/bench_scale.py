@@ -11,7 +11,8 @@ workers are counted when they are reaped; the driver holds the whole output).
 Stages: ``generate-negatives -s spline`` (N movements), the kinematic + spectral
 features of that file, ``score`` with an hgb detector trained on the shipped
 sample, and ``compare`` of the shipped sample with the file (C2ST meter and MMD,
-the meter's default cap of 5,000 movements per side). Prints one row per
+the meter's default cap of 5,000 movements per side, compare's default cap of 20,000 per set).
+With ``--parts`` the negatives are written as a folder of ``.npz`` parts. Prints one row per
 (N, scheduler, stage).
 """
 
@@ -41,6 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, action="append", help="movements (repeatable; default 100000)")
     ap.add_argument("--schedulers", default="none,local:2")
+    ap.add_argument("--parts", action="store_true", help="generate into a folder of .npz parts (--out DIR/)")
     args = ap.parse_args()
     from deval.data import sample_path
 
@@ -56,10 +58,10 @@ def main() -> None:
         for n in args.n or [100000]:
             for sched in args.schedulers.split(","):
                 extra = [] if sched == "none" else ["--scheduler", sched]
-                gen = d / f"gen_{n}.npz"
+                gen = d / f"gen_{n}" if args.parts else d / f"gen_{n}.npz"
                 stages = {
                     "generate": [*deval, "generate-negatives", "-s", "spline", "--n", str(n), "--seed", "0", "-q",
-                                 "--force", "-o", str(gen), *extra],
+                                 "--force", "-o", str(gen) + ("/" if args.parts else ""), *extra],
                     "features": [sys.executable, "-c", "import sys; from deval.io import load_trajectories; "
                                  "from deval.features import extract_features; "
                                  "extract_features(load_trajectories(sys.argv[1]))", str(gen)],

@@ -46,6 +46,8 @@ C2ST_BAR = 0.60
 #: below this many movements per side a verdict says "too few movements to judge" (the 95 % interval of the
 #: accuracy is then wider than about +-0.07)
 JUDGE_MIN_PER_SIDE = 100
+#: movements per set that compare keeps by default (a 1M-movement file would make MMD's pair sums take hours)
+DEFAULT_MAX_SAMPLES = 20_000
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class CompareSettings:
     seed : int
         Seeds subsampling, folds, k-means and permutations.
     max_samples : int or None
-        Movements kept per set (subsampled with ``seed``); None keeps all.
+        Movements kept per set (subsampled with ``seed``; default 20,000: MMD and the distance metrics are
+        quadratic in the set size); None keeps all.
     features : str or tuple of str
         ``"all"``, ``"kinematic"``, ``"spectral"`` or explicit column names.
     metrics : tuple of str
@@ -90,7 +93,7 @@ class CompareSettings:
     """
 
     seed: int = 0
-    max_samples: int | None = None
+    max_samples: int | None = DEFAULT_MAX_SAMPLES
     features: str | tuple[str, ...] = "all"
     metrics: tuple[str, ...] = ALL_METRICS
     c2st_classifier: str = "hgb"

@@ -24,8 +24,9 @@ def _csv_list(value: str) -> tuple[str, ...]:
               help="Feature set: all, kinematic, spectral, shape, or comma-separated column names.")
 @click.option("--metrics", default=",".join(ALL_METRICS), show_default=True,
               help="Comma-separated metrics to compute.")
-@click.option("--max-samples", type=click.IntRange(min=10), default=None,
-              help="Keep at most this many movements per set (subsampled with --seed; recorded).")
+@click.option("--max-samples", type=click.IntRange(min=10), default=20_000, show_default=True,
+              help="Keep at most this many movements per set (subsampled with --seed; recorded). MMD and the "
+                   "distance metrics are quadratic in it.")
 @click.option("--classifier", type=click.Choice(["hgb", "logistic", "mlp"]), default="hgb", show_default=True,
               help="C2ST probe.")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="C2ST folds.")
