@@ -16,8 +16,8 @@ def _csv_list(value: str) -> tuple[str, ...]:
 
 
 @click.command("compare")
-@click.argument("real", type=click.Path(exists=True, dir_okay=False))
-@click.argument("fakes", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("real", type=click.Path(exists=True))
+@click.argument("fakes", nargs=-1, required=True, type=click.Path(exists=True))
 @out_dir_option("Report directory (report.html, metrics.csv, metrics.json, feature_distances.csv).")
 @seed_option
 @click.option("--features", default="all", show_default=True,

@@ -10,7 +10,7 @@ from deval.cli.progress import step_progress
 
 @click.command("demo")
 @out_dir_option("Directory for every output (index.html links the reports).", required=False)
-@click.option("--real", "real_path", type=click.Path(exists=True, dir_okay=False),
+@click.option("--real", "real_path", type=click.Path(exists=True),
               help="Your human movements (any supported format). Default: the shipped sample of 2,000 real "
                    "SapiMouse-dev movements.")
 @click.option("--synthetic", is_flag=True,

@@ -105,8 +105,8 @@ def _head_options(f):
 
 # ---------------------------------------------------------------- train-detector
 @click.command("train-detector")
-@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False), help="Human movements.")
-@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--real", required=True, type=click.Path(exists=True), help="Human movements.")
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True),
               help="Bot movement files (one or more; styles from each file's style column or its name).")
 @_head_options
 @out_dir_option("Directory of the saved detector (detector.json + weights).")
@@ -173,7 +173,7 @@ def train_detector(real, negatives, head, epochs, params, out, view, resample_hz
 # ------------------------------------------------------------------------ score
 @click.command("score")
 @click.argument("detector_dir", type=click.Path(exists=True, file_okay=False))
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
 @out_file_option("CSV with one row per movement: index, p_bot, log_odds, predicted_bot and the metadata.")
 @click.option("--format", "fmt", default=None, help="Input format (default: detect).")
 @click.option("--device", default=None, help="Torch device for the cnn/gru heads (default: as trained).")
@@ -275,8 +275,8 @@ def _pool_scores(frame, by: str, input_path: str):
 
 # --------------------------------------------------------------------- evaluate
 @click.command("evaluate")
-@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False), help="Human movements.")
-@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--real", required=True, type=click.Path(exists=True), help="Human movements.")
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True),
               help="Bot movement files used for training (one or more; styles from the style column or file name).")
 @click.option("--holdout", type=click.Choice(["leave-one-style-out", "test-negatives", "leave-one-family-out"]),
               default=None,
@@ -284,7 +284,7 @@ def _pool_scores(frame, by: str, input_path: str):
                    "leave-one-family-out holds out each value of --family (negatives from -s composite).")
 @click.option("--family", type=click.Choice(["path", "speed", "timing", "noise", "duration_model"]), default="path",
               show_default=True, help="Part column held out by --holdout leave-one-family-out.")
-@click.option("--test-negatives", cls=GreedyOption, type=click.Path(exists=True, dir_okay=False),
+@click.option("--test-negatives", cls=GreedyOption, type=click.Path(exists=True),
               help="Bot files used only for testing (their styles are never trained on).")
 @_head_options
 @click.option("--views", default="logger-robust", show_default=True,
@@ -372,9 +372,9 @@ MINING_FILES = ("mined.npz", "rounds.json", "detector")
 
 
 @click.command("mine-negatives")
-@click.option("--real", required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--real", required=True, type=click.Path(exists=True),
               help="Human movements (their endpoints condition every candidate).")
-@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--negatives", cls=GreedyOption, required=True, type=click.Path(exists=True),
               help="The starting negatives (one or more files).")
 @click.option("--source", "-s", "sources", multiple=True, default=("composite",), show_default=True,
               metavar="NAME", help="Generators the candidates come from (repeatable).")

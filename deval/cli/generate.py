@@ -44,7 +44,7 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
 @click.command("generate-negatives")
 @click.option("--source", "-s", "sources", multiple=True, required=True, metavar="NAME",
               help="Generator to draw from (repeat for a mixed file; see deval list-generators).")
-@click.option("--like", type=click.Path(exists=True, dir_okay=False), default=None,
+@click.option("--like", type=click.Path(exists=True), default=None,
               help="Real trajectory file whose endpoints (and durations/point counts) the negatives follow.")
 @click.option("--n", "n", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Movements per source.")
