@@ -46,7 +46,8 @@ def detect_format(path: str | os.PathLike) -> str:
             return "actions"
         if any(f.suffix.lower() == ".json" for f in p.iterdir()):
             return "json"
-        raise DataError(p, f"is a directory without parts.json, {ACTIONS_GLOB} or .json files; for a folder of event logs "
+        raise DataError(p, f"is a directory without parts.json, {ACTIONS_GLOB} or .json files; "
+                           "for a folder of event logs "
                            "use --format events")
     if p.stat().st_size == 0:
         raise DataError(p, "empty file")
