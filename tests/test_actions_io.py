@@ -145,7 +145,7 @@ def test_split_errors(tmp_path, layout, match):
 
 
 def test_folder_without_action_files_is_not_detected(tmp_path):
-    with pytest.raises(DataError, match=r"without \*_actions\.npy or \.json files; for a folder of event logs use --format events"):
+    with pytest.raises(DataError, match=r"without parts\.json, \*_actions\.npy or \.json files; for a folder of event logs use --format events"):
         load_trajectories(tmp_path)
     with pytest.raises(DataError, match=r"no \*_actions\.npy files"):
         load_trajectories(tmp_path, format="actions", seq_len=8)
