@@ -337,3 +337,16 @@ def test_generator_styles_are_caught(sapimouse):
     te = Trajectories.concat([test, *bots(test, 1)])
     det = make_detector("hgb", max_iter=40).fit(tr)
     assert roc_auc(te.label, det.decision_function(te)) > 0.9
+
+
+@pytest.mark.parametrize("head", ["hgb", "logistic", "density", "hybrid", "cnn", "gru"])
+def test_every_trainable_head_passes_the_detector_contract(lines, head):
+    from deval.detectors.contract import DETECTOR_CHECKS, check_detector
+    from deval.detectors.registry import TRAINABLE_HEADS
+
+    assert set(TRAINABLE_HEADS) == {"hgb", "logistic", "density", "hybrid", "cnn", "gru"}
+    train, test = lines
+    small = {"hgb": {"max_iter": 20}, "hybrid": {"max_iter": 20}, "cnn": {"epochs": 1}, "gru": {"epochs": 1}}
+    params = {"seed": 0, "view": "logger-robust" if head in ("hgb", "density") else "raw", **small.get(head, {})}
+    sub = train[np.r_[0:150, len(train) - 150:len(train)]]
+    assert check_detector(lambda: make_detector(head, **params), sub, test[:60]) == list(DETECTOR_CHECKS)
