@@ -129,6 +129,13 @@ class PreparedSet:
     psd: np.ndarray
     canon: Trajectories | None = None
     _own_sequences: tuple | None = field(default=None, repr=False)
+    _scaled: tuple | None = field(default=None, repr=False)
+
+    def scaled(self, scaler) -> np.ndarray:
+        """The distance features standardised by ``scaler`` (kept for the last scaler asked for)."""
+        if self._scaled is None or self._scaled[0] is not scaler:
+            self._scaled = (scaler, scaler.transform(self.features))
+        return self._scaled[1]
 
     def sequences(self, scale: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
         """The meter's sequence-probe inputs (:func:`deval.realism_meter.sequence_inputs`) of the canonical set,
@@ -396,8 +403,8 @@ def _c2st_metric(real, fake, settings, scaler) -> MetricOutput:
 def _mmd_metric(real, fake, settings, scaler) -> MetricOutput:
     from deval import metrics as M
 
-    res = M.mmd_test(scaler.transform(real.features), scaler.transform(fake.features),
-                     n_permutations=settings.mmd_permutations, seed=settings.seed)
+    res = M.mmd_test(real.scaled(scaler), fake.scaled(scaler), n_permutations=settings.mmd_permutations,
+                     seed=settings.seed)
     return MetricOutput(dict(mmd2=res.mmd2, mmd_p=res.p_value), {"mmd": res.to_dict()})
 
 
@@ -405,7 +412,7 @@ def _mmd_metric(real, fake, settings, scaler) -> MetricOutput:
 def _prd_metric(real, fake, settings, scaler) -> MetricOutput:
     from deval import metrics as M
 
-    res = M.prd_curve(scaler.transform(real.features), scaler.transform(fake.features), seed=settings.seed)
+    res = M.prd_curve(real.scaled(scaler), fake.scaled(scaler), seed=settings.seed)
     return MetricOutput(dict(prd_precision=res.precision, prd_recall=res.recall),
                         {"prd": {k: v for k, v in res.to_dict().items() if not isinstance(v, list)}},
                         curve=(np.asarray(res.precision_curve), np.asarray(res.recall_curve)))
@@ -416,7 +423,7 @@ def _prdc_metric(real, fake, settings, scaler) -> MetricOutput:
     from deval import metrics as M
     from deval.realism_meter import wilson_interval
 
-    res = M.knn_prdc(scaler.transform(real.features), scaler.transform(fake.features), k=settings.prdc_k)
+    res = M.knn_prdc(real.scaled(scaler), fake.scaled(scaler), k=settings.prdc_k)
     out = dict(knn_precision=res.precision, knn_recall=res.recall, density=res.density, coverage=res.coverage)
     # each is a share of samples (fake inside the real manifold; real inside the fake one; real balls covered)
     for key, value, n in (("knn_precision", res.precision, res.n_fake), ("knn_recall", res.recall, res.n_real),

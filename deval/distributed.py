@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 from deval.errors import ConfigError
 
@@ -48,14 +48,11 @@ class ShardRunner:
     def __init__(self, client=None):
         self.client = client
 
-    @property
-    def workers(self) -> int:
-        return 1 if self.client is None else len(self.client.scheduler_info().get("workers", {}))
-
-    def run(self, fn: Callable[..., Any], shards: Sequence[Any], *shared: Any) -> Iterator[Any]:
-        """The results in shard order (here: computed one by one as they are consumed)."""
+    def run(self, fn: Callable[..., Any], shards: Iterable[Any], *shared: Any) -> Iterator[Any]:
+        """The results in shard order (here: computed one by one as they are consumed, shards made lazily)."""
         if self.client is None:
             return (fn(shard, *shared) for shard in shards)
+        shards = list(shards)
         # large shared objects (a generator, a detector) travel once to every worker
         scattered = [self.client.scatter(obj, broadcast=True, hash=False) for obj in shared]
         futures = self.client.map(fn, list(shards), *[[s] * len(shards) for s in scattered], pure=False)

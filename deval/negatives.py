@@ -157,14 +157,13 @@ def generate_negatives(
     -------
     Trajectories
     """
-    return Trajectories.concat(list(_shards(*_prepare(
+    return Trajectories.concat(list(iter_negatives(
         sources, n=n, like=like, params=params, checkpoints=checkpoints, timing=timing, per_condition=per_condition,
-        seed=seed, progress=progress, source_timings=source_timings, runner=runner))))
+        seed=seed, progress=progress, source_timings=source_timings, runner=runner)))
 
 
-def _prepare(sources, *, n=1000, like=None, params=None, checkpoints=None, timing="auto", per_condition=1, seed=0,
-             progress=None, source_timings=None, runner=None) -> tuple:
-    """Check the request and build (and fit) the generators: the arguments of :func:`_shards`."""
+def _prepare(sources, *, n, like, params, checkpoints, timing, per_condition, seed, source_timings) -> tuple:
+    """Check the request and build (and fit) the generators: ``(generators, logger mode per source, like logger)``."""
     from deval.generators import TrainableGenerator
 
     if n < 1 or per_condition < 1:
@@ -189,20 +188,26 @@ def _prepare(sources, *, n=1000, like=None, params=None, checkpoints=None, timin
         from deval.generators.logger import ReferenceLogger
 
         like_logger = ReferenceLogger.fit(like, seed=seed)
-    return gens, modes, like, like_logger, n, per_condition, seed, progress, runner or ShardRunner()
+    return gens, modes, like_logger
 
 
 
-def iter_negatives(sources, *, n: int = 1000, like: Trajectories | None = None, seed: int = 0,
-                   **kwargs: Any) -> Iterator[Trajectories]:
+def iter_negatives(sources, *, n: int = 1000, like: Trajectories | None = None,
+                   params: Mapping[str, Any] | None = None, checkpoints: Mapping[str, str] | None = None,
+                   timing: str = "auto", per_condition: int = 1, seed: int = 0,
+                   progress: Callable[[str, int], None] | None = None,
+                   source_timings: Mapping[str, str] | None = None,
+                   runner: "ShardRunner | None" = None) -> Iterator[Trajectories]:
     """The movements of :func:`generate_negatives`, one seeded shard at a time, in the same order.
 
     Concatenated, the shards are exactly what :func:`generate_negatives` returns; a caller that writes each
     shard as it comes (``deval generate-negatives --out DIR/``) never holds the whole output.
     Takes the same arguments.
     """
-    prepared = _prepare(sources, n=n, like=like, seed=seed, **kwargs)
-    yield from _shards(*prepared)
+    gens, modes, like_logger = _prepare(sources, n=n, like=like, params=params, checkpoints=checkpoints,
+                                        timing=timing, per_condition=per_condition, seed=seed,
+                                        source_timings=source_timings)
+    yield from _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner or ShardRunner())
 
 
 def _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner) -> Iterator[Trajectories]:

@@ -215,21 +215,21 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
     parts = []
     starts = list(range(0, len(traj), chunk))
     with step_progress(len(starts), "score", quiet) as advance, shard_runner(scheduler) as runner:
-        chunks = (traj[s:s + chunk] for s in starts) if runner.client is None else [traj[s:s + chunk] for s in starts]
-        for s, scores in zip(starts, runner.run(_decision, chunks, det)):
+        for s, scores in zip(starts, runner.run(_decision, (traj[s:s + chunk] for s in starts), det)):
             parts.append(scores)
             advance(f"{min(s + chunk, len(traj))}/{len(traj)}")
+        if timing_dir is not None:
+            timing = load_detector(timing_dir, device=device)
+            if timing.get_view().kind != "raw":
+                raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
+                                         f"(train-detector --view raw), not {timing.get_view().name}",
+                                         param_hint="--timing-check")
+            t_parts = list(runner.run(_decision, (traj[s:s + chunk] for s in starts), timing))
     logit = np.concatenate(parts)
     frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
                           "predicted_bot": (logit >= 0).astype(int)})
     if timing_dir is not None:
-        timing = load_detector(timing_dir, device=device)
-        if timing.get_view().kind != "raw":
-            raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
-                                     f"(train-detector --view raw), not {timing.get_view().name}",
-                                     param_hint="--timing-check")
-        t_logit = np.concatenate([timing.decision_function(traj[s:s + chunk]) for s in starts]) if starts else \
-            np.zeros(0)
+        t_logit = np.concatenate(t_parts) if t_parts else np.zeros(0)
         frame["timing_p_bot"] = expit(t_logit)
         frame["timing_log_odds"] = t_logit
         frame["timing_flag"] = (t_logit >= 0).astype(int)
@@ -258,16 +258,18 @@ def _pool_scores(frame, by: str, input_path: str):
     key = frame[by].astype(str)
     if by == "user" and (frame["user"] < 0).all() or by == "session" and (key == "").all():
         raise DataError(input_path, f"no {by} ids: cannot pool scores by {by} (give --by movement)")
+    timed = "timing_log_odds" in frame
+    extra = {"timing_log_odds": ("timing_log_odds", "mean")} if timed else {}
     pooled = frame.assign(key=key).groupby("key", sort=False).agg(
         movements=("log_odds", "size"), log_odds=("log_odds", "mean"), min_log_odds=("log_odds", "min"),
-        max_log_odds=("log_odds", "max"), first_index=("index", "min"))
+        max_log_odds=("log_odds", "max"), first_index=("index", "min"), **extra)
     pooled = pooled.reset_index().rename(columns={"key": by})
     pooled["p_bot"] = expit(pooled["log_odds"].to_numpy())
     pooled["predicted_bot"] = (pooled["log_odds"].to_numpy() >= 0).astype(np.int64)
     columns = [by, "movements", "p_bot", "log_odds", "predicted_bot", "min_log_odds", "max_log_odds", "first_index"]
-    if "timing_log_odds" in frame:  # the timing check, pooled the same way
-        t = frame.assign(key=key).groupby("key", sort=False)["timing_log_odds"].mean().to_numpy()
-        pooled["timing_p_bot"], pooled["timing_log_odds"] = expit(t), t
+    if timed:  # the timing check, pooled the same way
+        t = pooled["timing_log_odds"].to_numpy()
+        pooled["timing_p_bot"] = expit(t)
         pooled["timing_flag"] = (t >= 0).astype(np.int64)
         columns += ["timing_p_bot", "timing_log_odds", "timing_flag"]
     return pooled[columns]
