@@ -46,7 +46,7 @@ def main() -> None:
     args = ap.parse_args()
     from deval.data import sample_path
 
-    deval = [sys.executable, "-c", "import sys; from deval.cli.main import main; sys.argv[0] = 'deval'; main()"]
+    deval = [sys.executable, "-c", "import sys; from deval.app.cli.main import main; sys.argv[0] = 'deval'; main()"]
     sample = str(sample_path())
     print(f"{'N':>9s} {'scheduler':>10s} {'stage':>10s} {'seconds':>9s} {'mov/s':>10s} {'peak MiB':>9s}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -61,7 +61,7 @@ def small_demo(tmp_path_factory):
 
     Shared by the demo test and the browser test (each would otherwise run it).
     """
-    from deval.demo import DemoSettings, run_demo
+    from deval.app.demo import DemoSettings, run_demo
 
     out = tmp_path_factory.mktemp("small_demo") / "demo"
     settings = DemoSettings(synthetic_reference=True, n_people=6, movements_per_person=40, n_per_source=80,

@@ -19,7 +19,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.errors import CheckpointError, ConfigError
 from deval.generators.action_diffusion.config import ActionDiffusionConfig
 from deval.generators.action_diffusion.data_split import split_actions

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.errors import DataError, OutputExistsError
 from deval.generators.gestures import GesturesBot
 from deval.io import detect_format, load_action_splits, load_trajectories, save_actions

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from deval import __version__
-from deval.cli.main import COMMANDS, cli
+from deval.app.cli.main import COMMANDS, cli
 
 
 def test_version():
@@ -64,7 +64,7 @@ def test_sigterm_leaves_no_partial_outputs_and_no_temporary_files(tmp_path, comm
                                    "--out", str(tmp_path / "neg.npz"), "-q"],
             "generate-negatives-parts": ["generate-negatives", "-s", "spline", "--n", "2000000",
                                          "--out", str(tmp_path / "neg") + "/", "-q"]}[command]
-    proc = subprocess.Popen([sys.executable, "-m", "deval.cli.main", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "deval.app.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=tmp_path)
     time.sleep(6)
     assert proc.poll() is None, proc.stderr.read().decode()[-1000:]
@@ -128,7 +128,7 @@ def test_one_thread_and_several_threads_give_the_same_bytes(tmp_path, threads):
 
     pytest.importorskip("deval.generators.diffusion.pretrained")
     load_sample()[:240].save(tmp_path / "real.npz")
-    script = ("import sys; from deval.cli.main import cli; cli.main(sys.argv[1:], prog_name='deval')")
+    script = ("import sys; from deval.app.cli.main import cli; cli.main(sys.argv[1:], prog_name='deval')")
     for k in (1, threads):
         env = {**os.environ, "OMP_NUM_THREADS": str(k), "MKL_NUM_THREADS": str(k)}
 
@@ -161,7 +161,7 @@ def test_sigterm_during_training_leaves_a_resumable_run_and_no_temporary_files(t
     run = tmp_path / "run"
     args = ["train-generator", "gan", "--data", str(sample_path()), "--preset", "smoke", "--steps", "100000",
             "train.val_every=20", "train.val_samples=20", "--out", str(run), "-q"]
-    proc = subprocess.Popen([sys.executable, "-m", "deval.cli.main", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "deval.app.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=tmp_path)
     deadline = time.time() + 120
     while time.time() < deadline and not (run / "last" / "training_state.pt").exists():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.io import load_trajectories, save_trajectories
 from deval.io.actions import save_actions
 from deval.io.long_csv import save_long_csv

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.generators.sigma_lognormal import SigmaLognormalBot
 from deval.io import load_trajectories
 
@@ -153,7 +153,7 @@ def test_sampling_shortcuts_route_like_params(tmp_path):
     """--steps/--sampler/--cfg-scale are --param shortcuts; a source that has none of them is a usage error."""
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     r = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--steps", "20", "--n", "5",
                                  "-o", str(tmp_path / "x.npz")])
@@ -164,7 +164,7 @@ def test_sampling_shortcuts_route_like_params(tmp_path):
 def test_per_condition_repeats_each_condition(tmp_path):
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
     from deval.io import load_trajectories
 
     out = tmp_path / "pc.npz"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.compare import CompareSettings, compare_sets
 from deval.trajectories import Trajectories
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.compare import CompareSettings, action_comparison, compare_sets, press_profile
 from deval.generators.gestures import GesturesBot
 from deval.trajectories import Trajectories

@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from deval.cli.main import cli
-from deval.demo import synthetic_humans
+from deval.app.cli.main import cli
+from deval.app.demo import synthetic_humans
 
 
 def test_synthetic_humans_are_labelled_and_differ_by_person():

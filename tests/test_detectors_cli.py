@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from detector_negatives import min_jerk_regular, noisy_real, straight_constant_speed
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,13 @@ def test_train_and_score(files, tmp_path):
     res = run("score", det, files["noisy"], "--out", out, "-q", "--force")
     assert res.exit_code == 0
     np.testing.assert_allclose(pd.read_csv(out)["log_odds"], scores["log_odds"])
+    # the command is a shell over the library call
+    import deval
+    from deval.detectors import load_detector
+
+    lib = deval.score_movements(load_detector(det), deval.load_trajectories(files["noisy"]), chunk=100)
+    np.testing.assert_allclose(lib["log_odds"], scores["log_odds"], rtol=1e-12)
+    assert list(lib.columns) == list(scores.columns)
     # no silent overwrite
     res = run("score", det, files["noisy"], "--out", out, "-q")
     assert res.exit_code == 1 and "already exists" in res.output

@@ -9,7 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.errors import CheckpointError
 from deval.generators import registry
 from deval.trajectories import Endpoints

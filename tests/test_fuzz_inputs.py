@@ -20,7 +20,7 @@ hypothesis = pytest.importorskip("hypothesis", reason="the fuzz suite needs hypo
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from deval.cli.main import cli  # noqa: E402
+from deval.app.cli.main import cli  # noqa: E402
 from deval.errors import DevalError  # noqa: E402
 from deval.io import load_trajectories  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.errors import CheckpointError, ConfigError, OutputExistsError
 from deval.generators import registry
 from deval.generators.gan.checkpoint import GAN_CHECKPOINTS, build_critic, build_generator
@@ -241,7 +241,7 @@ def test_wandb_callback_works_for_every_learned_generator_from_the_cli(tmp_path,
 
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
     from deval.data import sample_path
 
     calls: dict = {"init": [], "log": [], "finish": 0}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deval.hooks import HOOK_METRICS
+from deval.app.hooks import HOOK_METRICS
 
 from gan_support import arcs, diffusion_checkpoint
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.errors import ConfigError
 from deval.generators import available, get
 from deval.generators.gestures import DURATIONS, GesturesBot

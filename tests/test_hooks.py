@@ -1,4 +1,4 @@
-"""``deval.hooks``: flags, data conversion, and the diffusion evaluation hook of a GAN harness."""
+"""``deval.app.hooks``: flags, data conversion, and the diffusion evaluation hook of a GAN harness."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from deval.errors import CheckpointError, ConfigError, DataError
-from deval.hooks import HOOK_METRICS, DiffusionEvalHook, add_diffusion_eval_args, as_trajectories
+from deval.app.hooks import HOOK_METRICS, DiffusionEvalHook, add_diffusion_eval_args, as_trajectories
 from deval.trajectories import Trajectories
 
 from gan_support import arcs, diffusion_checkpoint
@@ -26,7 +26,7 @@ def _parse(argv):
 def test_importing_and_a_disabled_hook_cost_nothing():
     code = (
         "import argparse, sys\n"
-        "from deval.hooks import DiffusionEvalHook, add_diffusion_eval_args\n"
+        "from deval.app.hooks import DiffusionEvalHook, add_diffusion_eval_args\n"
         "p = argparse.ArgumentParser(); add_diffusion_eval_args(p)\n"
         "hook = DiffusionEvalHook.from_args(p.parse_args([]))\n"
         "assert hook(1, object(), gan_sample_fn=lambda n: 1 / 0) == {}\n"

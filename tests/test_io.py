@@ -554,7 +554,7 @@ def test_repeated_timestamps_are_dropped_by_default_or_refused(tmp_path, caplog)
     """1 ms loggers and browsers repeat timestamps: keep the first sample of each, say how many, record the share."""
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     f = tmp_path / "rep.csv"
     f.write_text("traj_id,t,x,y\n1,0,0,0\n1,0.01,1,1\n1,0.01,2,2\n1,0.02,3,3\n2,0,5,5\n2,0.01,6,6\n2,0.02,7,7\n")
@@ -600,7 +600,7 @@ def test_unit_traps_warn_or_fail_with_the_numbers(tmp_path, caplog):
     """Normalised coordinates, milliseconds read as seconds and absurd values: warnings with numbers, errors."""
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
     from deval.data import load_sample
 
     real = load_sample()[:50]
@@ -634,7 +634,7 @@ def test_round_trip_out_to_research_layouts_and_back(tmp_path, suffix):
     """real -> deval -> a layout research code reads -> deval: the same arrays (to float tolerance)."""
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
     from deval.data import load_sample
 
     real = load_sample()[:80]

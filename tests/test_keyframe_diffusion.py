@@ -268,7 +268,7 @@ def trained(tmp_path_factory, data_file):
 
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     out = tmp_path_factory.mktemp("kf_run") / "smoke"
     res = CliRunner().invoke(cli, ["train-generator", "keyframe-diffusion", "--data", str(data_file), "--out",
@@ -356,7 +356,7 @@ def test_checkpoint_round_trip(trained, tmp_path):
 def test_cli_generate_with_frames_and_compare_embeds_the_gif(trained, data_file, tmp_path):
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
     from deval.io import load_trajectories
 
     out, _ = trained

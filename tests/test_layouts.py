@@ -98,7 +98,7 @@ def test_layout_errors_name_the_file(tmp_path):
 def test_cli_takes_a_layout_for_every_padded_input(tmp_path):
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     real = load_sample()
     (tmp_path / "d").mkdir()
@@ -118,7 +118,7 @@ def test_write_back_in_the_real_datas_layout_and_scaling(tmp_path):
     """real -> deval -> the pipeline's own layout: positions, time steps and lengths match the pipeline's arrays."""
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     real = load_sample()
     b = real.take(np.flatnonzero(real.lengths <= 64)[:200])

@@ -7,7 +7,7 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.detectors.mining import mine_negatives, select_diverse_hardest
 
 

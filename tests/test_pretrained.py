@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from deval.cli.main import cli
+from deval.app.cli.main import cli
 from deval.data import load_sample
 from deval.generators import get
 from deval.generators.diffusion import pretrained
@@ -63,7 +63,7 @@ def test_headline_command_needs_no_checkpoint(tmp_path):
 
 
 def test_demo_first_screen_compares_pretrained_negatives_with_people(tmp_path):
-    from deval.demo import DemoSettings, run_demo
+    from deval.app.demo import DemoSettings, run_demo
 
     settings = DemoSettings(n_per_source=120, gan_steps=0, keyframe_steps=0, max_compare=400, views=("raw",))
     index = run_demo(tmp_path / "demo", None, settings)

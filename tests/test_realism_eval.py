@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from deval.data import load_sample
-from deval.hooks import RealismEval
+from deval.app.hooks import RealismEval
 
 REPO = Path(__file__).resolve().parents[1]
 

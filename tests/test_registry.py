@@ -196,7 +196,7 @@ def test_example_plugin_is_discovered_through_its_declared_entry_point(monkeypat
 def test_example_plugin_is_listed_by_the_cli(monkeypatch):
     from click.testing import CliRunner
 
-    from deval.cli.main import cli
+    from deval.app.cli.main import cli
 
     monkeypatch.syspath_prepend(str(EXAMPLE))
     eps = _declared_entry_points()
@@ -218,7 +218,7 @@ def test_pip_installed_example_plugin_is_found(tmp_path):
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
                     str(source)], check=True)
     env = {**os.environ, "PYTHONPATH": ""}
-    out = subprocess.run([str(py), "-m", "deval.cli.main", "list-generators"], capture_output=True, text=True,
+    out = subprocess.run([str(py), "-m", "deval.app.cli.main", "list-generators"], capture_output=True, text=True,
                          env=env, cwd=tmp_path, check=True).stdout
     assert "zigzag" in out and "sigma-lognormal" in out
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from deval.hooks import DiffusionEvalHook, add_diffusion_eval_args  # deval
+from deval.app.hooks import DiffusionEvalHook, add_diffusion_eval_args  # deval
 
 SCALE = 1000.0  # pixels per model unit
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from deval.data import load_sample
-from deval.hooks import RealismEval  # deval
+from deval.app.hooks import RealismEval  # deval
 from deval.trajectories import Trajectories
 
 CFG = {"iterations": 300, "every": 100, "batch": 64, "max_len": 48, "lr": 3e-3, "hidden": 64, "seed": 0}

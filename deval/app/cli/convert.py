@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from deval.cli.options import force_option, out_file_option, parse_key_values
+from deval.app.cli.options import force_option, out_file_option, parse_key_values
 
 
 def _summary(traj) -> str:

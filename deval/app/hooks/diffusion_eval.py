@@ -14,7 +14,7 @@
 On an evaluation the hook
 
 1. turns the validation data into :class:`~deval.trajectories.Trajectories`
-   (:func:`deval.hooks.data.as_trajectories`: arrays or tensors ``[B, T, C]``
+   (:func:`deval.app.hooks.data.as_trajectories`: arrays or tensors ``[B, T, C]``
    with a mask or lengths, or Trajectories);
 2. draws ``n_samples`` validation movements and generates one diffusion
    movement for each of their conditions (start, end, point count, duration);
@@ -100,7 +100,7 @@ class DiffusionEvalHook:
     device : {"cpu", "cuda", "mps"}
         Device of the diffusion model.
     channels : {"xyt", "xy", "deltas"}
-        Channel convention of array data (see :mod:`deval.hooks.data`).
+        Channel convention of array data (see :mod:`deval.app.hooks.data`).
     dt : float
         Seconds between points of data without a time channel.
     xy_scale : float
@@ -167,7 +167,7 @@ class DiffusionEvalHook:
 
     @classmethod
     def from_args(cls, args: Any, **overrides: Any) -> "DiffusionEvalHook":
-        """Build from the namespace parsed with :func:`~deval.hooks.add_diffusion_eval_args` (``overrides`` win)."""
+        """Build from the namespace parsed with :func:`~deval.app.hooks.add_diffusion_eval_args` (``overrides`` win)."""
         def get(name: str, default: Any) -> Any:
             return getattr(args, name, default)
 
@@ -203,7 +203,7 @@ class DiffusionEvalHook:
         epoch : int or None
             Recorded in the JSON line and the plot names.
         val_data : Trajectories, array/tensor ``[B, T, C]``, ``(values, mask_or_lengths)`` or dict
-            Validation movements (see :func:`deval.hooks.data.as_trajectories`).
+            Validation movements (see :func:`deval.app.hooks.data.as_trajectories`).
         gan_sample_fn : callable, optional
             ``fn(n)`` or ``fn(n, cond)`` returning the harness GAN's samples in
             the same forms and channel convention as ``val_data``; ``cond`` is an

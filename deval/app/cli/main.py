@@ -19,16 +19,16 @@ from deval.errors import DevalError
 
 #: command name -> "module:function"
 COMMANDS: dict[str, str] = {
-    "compare": "deval.cli.compare:compare",
-    "convert": "deval.cli.convert:convert",
-    "demo": "deval.cli.demo:demo",
-    "evaluate": "deval.cli.detect:evaluate",
-    "generate-negatives": "deval.cli.generate:generate_negatives",
-    "list-generators": "deval.cli.generate:list_generators",
-    "mine-negatives": "deval.cli.detect:mine_negatives",
-    "score": "deval.cli.detect:score",
-    "train-detector": "deval.cli.detect:train_detector",
-    "train-generator": "deval.cli.train:train_generator",
+    "compare": "deval.app.cli.compare:compare",
+    "convert": "deval.app.cli.convert:convert",
+    "demo": "deval.app.cli.demo:demo",
+    "evaluate": "deval.app.cli.detect:evaluate",
+    "generate-negatives": "deval.app.cli.generate:generate_negatives",
+    "list-generators": "deval.app.cli.generate:list_generators",
+    "mine-negatives": "deval.app.cli.detect:mine_negatives",
+    "score": "deval.app.cli.detect:score",
+    "train-detector": "deval.app.cli.detect:train_detector",
+    "train-generator": "deval.app.cli.train:train_generator",
 }
 
 

@@ -14,7 +14,7 @@ Nothing in it assumes an argparse script or an epoch loop: ``every`` counts the
 the real set is given once, and fakes arrive as a function of ``n`` or as a
 batch. Batches are turned into :class:`~deval.trajectories.Trajectories` by
 ``convert`` when given (any callable: the harness knows its own layout, e.g.
-min-max scaled 8-channel tensors), else by :func:`deval.hooks.data.as_trajectories`
+min-max scaled 8-channel tensors), else by :func:`deval.app.hooks.data.as_trajectories`
 (``channels``, ``dt``, ``xy_scale``; arrays or tensors ``[B, T, C]`` with a mask
 or lengths).
 
@@ -64,7 +64,7 @@ class RealismEval:
         A layout description (:mod:`deval.io.layout`) of the batches instead of ``convert``: channel
         meanings, scaling to undo, units; batches are ``[B, T, C]`` arrays/tensors (padding by
         ``pad_value`` or NaN), or ``(batch, lengths)`` pairs.
-    channels, dt, xy_scale : see :func:`deval.hooks.data.as_trajectories`
+    channels, dt, xy_scale : see :func:`deval.app.hooks.data.as_trajectories`
     metrics : tuple of str
         Metric groups of ``deval compare`` (default: c2st, mmd, prd, prdc).
     seed : int

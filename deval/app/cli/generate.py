@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from deval.cli.options import (force_option, parse_key_values, quiet_option, scheduler_option,
+from deval.app.cli.options import (force_option, parse_key_values, quiet_option, scheduler_option,
                                seed_option)
 from deval.errors import ConfigError
 

@@ -32,7 +32,7 @@ def add_diffusion_eval_args(parser: argparse.ArgumentParser) -> argparse.Argumen
     """Add the ``--use_diffusion_eval`` flags to an existing ``argparse`` parser.
 
     Every flag is also accepted with hyphens (``--use-diffusion-eval``). The
-    parsed values feed :meth:`deval.hooks.DiffusionEvalHook.from_args`.
+    parsed values feed :meth:`deval.app.hooks.DiffusionEvalHook.from_args`.
 
     ==============================  =========  ===================================================
     flag                            default    meaning

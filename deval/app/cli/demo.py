@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from deval.cli.options import device_option, force_option, out_dir_option, quiet_option, seed_option
-from deval.cli.progress import step_progress
+from deval.app.cli.options import device_option, force_option, out_dir_option, quiet_option, seed_option
+from deval.app.cli.progress import step_progress
 
 
 @click.command("demo")
@@ -43,7 +43,7 @@ def demo(out, real_path, synthetic, n_per_source, diffusion_steps, gan_steps, ke
       deval demo --out demo/
       deval demo --real my_movements.npz --out demo/
     """
-    from deval.demo import DemoSettings, run_demo
+    from deval.app.demo import DemoSettings, run_demo
     from deval.io import load_trajectories
 
     out = out or "deval-demo"

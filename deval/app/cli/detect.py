@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from deval.cli.options import device_option, force_option, out_dir_option, out_file_option, parse_key_values
-from deval.cli.options import quiet_option, scheduler_option, seed_option
-from deval.cli.progress import step_progress
+from deval.app.cli.options import device_option, force_option, out_dir_option, out_file_option, parse_key_values
+from deval.app.cli.options import quiet_option, scheduler_option, seed_option
+from deval.app.cli.progress import step_progress
 
 HEAD_CHOICES = ("hgb", "logistic", "density", "hybrid", "cnn", "gru")
 TORCH_HEADS = ("cnn", "gru")
@@ -198,12 +198,9 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
     Example:
       deval score det/ sessions.npz --out scores.csv
     """
-    import numpy as np
-    import pandas as pd
-    from scipy.special import expit
-
     from deval.atomic import check_not_an_input, check_writable, write_text
     from deval.detectors import load_detector
+    from deval.detectors.scoring import score_movements
     from deval.distributed import parse_scheduler, shard_runner
     from deval.io import load_trajectories
 
@@ -211,68 +208,21 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
     check_writable(out, force)
     parse_scheduler(scheduler)
     det = load_detector(detector_dir, device=device)
+    timing = None if timing_dir is None else load_detector(timing_dir, device=device)
+    if timing is not None and timing.get_view().kind != "raw":
+        raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
+                                 f"(train-detector --view raw), not {timing.get_view().name}",
+                                 param_hint="--timing-check")
     traj = load_trajectories(input_path, fmt)
-    parts = []
-    starts = list(range(0, len(traj), chunk))
-    with step_progress(len(starts), "score", quiet) as advance, shard_runner(scheduler) as runner:
-        for s, scores in zip(starts, runner.run(_decision, (traj[s:s + chunk] for s in starts), det)):
-            parts.append(scores)
-            advance(f"{min(s + chunk, len(traj))}/{len(traj)}")
-        if timing_dir is not None:
-            timing = load_detector(timing_dir, device=device)
-            if timing.get_view().kind != "raw":
-                raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
-                                         f"(train-detector --view raw), not {timing.get_view().name}",
-                                         param_hint="--timing-check")
-            t_parts = list(runner.run(_decision, (traj[s:s + chunk] for s in starts), timing))
-    logit = np.concatenate(parts)
-    frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
-                          "predicted_bot": (logit >= 0).astype(int)})
-    if timing_dir is not None:
-        t_logit = np.concatenate(t_parts) if t_parts else np.zeros(0)
-        frame["timing_p_bot"] = expit(t_logit)
-        frame["timing_log_odds"] = t_logit
-        frame["timing_flag"] = (t_logit >= 0).astype(int)
-    frame = pd.concat([frame, traj.meta.reset_index(drop=True)], axis=1)
-    what = "movements"
-    if by != "movement":
-        frame, what = _pool_scores(frame, by, input_path), f"{by}s"
+    n_chunks = -(-len(traj) // chunk)
+    with step_progress(n_chunks, "score", quiet) as advance, shard_runner(scheduler) as runner:
+        frame = score_movements(det, traj, chunk=chunk, timing=timing, by=by, runner=runner, progress=advance,
+                                source=input_path)
     write_text(out, frame.to_csv(index=False), force=force)
+    what = "movements" if by == "movement" else f"{by}s"
     click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
                f"mean p_bot {frame['p_bot'].mean():.3f}")
     click.echo(f"scores: {out}")
-
-
-def _decision(chunk, det):
-    """Log-odds of one chunk of movements (a score shard; runs here or on a Dask worker)."""
-    return det.decision_function(chunk)
-
-
-def _pool_scores(frame, by: str, input_path: str):
-    """One row per session or user: movements, mean log-odds (the fused decision), p_bot, predicted_bot."""
-    import numpy as np
-    from scipy.special import expit
-
-    from deval.errors import DataError
-
-    key = frame[by].astype(str)
-    if by == "user" and (frame["user"] < 0).all() or by == "session" and (key == "").all():
-        raise DataError(input_path, f"no {by} ids: cannot pool scores by {by} (give --by movement)")
-    timed = "timing_log_odds" in frame
-    extra = {"timing_log_odds": ("timing_log_odds", "mean")} if timed else {}
-    pooled = frame.assign(key=key).groupby("key", sort=False).agg(
-        movements=("log_odds", "size"), log_odds=("log_odds", "mean"), min_log_odds=("log_odds", "min"),
-        max_log_odds=("log_odds", "max"), first_index=("index", "min"), **extra)
-    pooled = pooled.reset_index().rename(columns={"key": by})
-    pooled["p_bot"] = expit(pooled["log_odds"].to_numpy())
-    pooled["predicted_bot"] = (pooled["log_odds"].to_numpy() >= 0).astype(np.int64)
-    columns = [by, "movements", "p_bot", "log_odds", "predicted_bot", "min_log_odds", "max_log_odds", "first_index"]
-    if timed:  # the timing check, pooled the same way
-        t = pooled["timing_log_odds"].to_numpy()
-        pooled["timing_p_bot"] = expit(t)
-        pooled["timing_flag"] = (t >= 0).astype(np.int64)
-        columns += ["timing_p_bot", "timing_log_odds", "timing_flag"]
-    return pooled[columns]
 
 
 # --------------------------------------------------------------------- evaluate

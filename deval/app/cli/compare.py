@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from deval.cli.progress import step_progress
-from deval.cli.options import force_option, out_dir_option, quiet_option, seed_option
+from deval.app.cli.progress import step_progress
+from deval.app.cli.options import force_option, out_dir_option, quiet_option, seed_option
 from deval.compare import ALL_METRICS, CompareSettings
 
 

@@ -21,7 +21,7 @@ import click
 
 from deval.atomic import json_text
 
-from deval.cli.options import force_option, out_dir_option, parse_key_values, quiet_option, seed_option
+from deval.app.cli.options import force_option, out_dir_option, parse_key_values, quiet_option, seed_option
 from deval.errors import ConfigError
 
 
@@ -63,44 +63,24 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
     Example:
       deval train-generator diffusion --data real.npz --out runs/diff --preset small
     """
-    from deval.generators import registry
-    from deval.generators.base import TrainableGenerator
+    from deval.generators.training import run_defaults, train_generator as train
     from deval.io import load_trajectories
 
     if epochs is not None and steps is not None:
         raise click.UsageError("give --epochs or --steps, not both")
-    cls = registry.get(generator)
-    if not issubclass(cls, TrainableGenerator) or not hasattr(cls, "train_run"):
-        trainable = [n for n in registry.available()
-                     if _is_trainable(registry, n)]
-        raise ConfigError(f"generator {generator!r} cannot be trained here; trainable: {', '.join(trainable) or 'none'}")
-    presets = getattr(cls, "presets", ())
-    if preset_name is not None and presets and preset_name not in presets:
-        raise ConfigError(f"--preset {preset_name!r}: {generator} has presets {', '.join(presets)}")
     kv = parse_key_values(overrides, what="KEY=VALUE")
-    run_defaults = getattr(cls, "run_defaults", None)  # e.g. action-diffusion's save_dir and device keys
-    defaults = run_defaults(preset_name=preset_name, config_file=config_file, overrides=kv) if run_defaults else {}
+    defaults = run_defaults(generator, preset=preset_name, config_file=config_file, overrides=kv)
     out = out or defaults.get("out")
     if out is None:
         raise click.UsageError("Missing option '--out' / '-o'.")
-    device = device or defaults.get("device") or "cpu"
-    traj = load_trajectories(data, format=fmt)
     callbacks = []
     if wandb_project is not None:
         from deval.generators.learned.callbacks import WandbCallback
 
         callbacks.append(WandbCallback(wandb_project, wandb_mode))
-    summary = cls.train_run(traj, out, preset_name=preset_name, config_file=config_file, overrides=kv, epochs=epochs,
-                            steps=steps, device=device, resume=resume, val_split=val_split, seed=seed, force=force,
-                            progress=not quiet, callbacks=callbacks)
+    summary = train(generator, load_trajectories(data, format=fmt), out, preset=preset_name,
+                    config_file=config_file, overrides=kv, epochs=epochs, steps=steps,
+                    device=device or defaults.get("device") or "cpu", resume=resume, val_split=val_split,
+                    seed=seed, force=force, progress=not quiet, callbacks=callbacks)
     click.echo(json_text(summary, indent=2))
 
-
-def _is_trainable(registry, name: str) -> bool:
-    from deval.generators.base import TrainableGenerator
-
-    try:
-        c = registry.get(name)
-    except Exception:  # a broken plugin must not break the message
-        return False
-    return issubclass(c, TrainableGenerator) and hasattr(c, "train_run")
