@@ -388,3 +388,50 @@ def test_divergence_stops_with_the_step_and_a_hint(data, tmp_path):
 
     with pytest.raises(DataError, match=r"toy training diverged at step 3 .*lower train\.lr"):
         Poisoned(data, tmp_path / "p", ToyConfig.from_preset("smoke")).run()
+
+
+# ---------------------------------------------------------------- the shared config settings
+def _learned_configs():
+    from deval.generators.action_diffusion.config import ActionDiffusionConfig
+    from deval.generators.diffusion.config import DiffusionConfig
+    from deval.generators.gan.config import GANConfig
+    from deval.generators.keyframe.config import KeyframeConfig
+
+    return [DiffusionConfig, GANConfig, KeyframeConfig, ActionDiffusionConfig]
+
+
+@pytest.mark.parametrize("key,value", [("train.batch_size", 0), ("train.steps", 0), ("train.ema_decay", 1.0),
+                                       ("train.num_threads", -1), ("train.val_every", -1), ("train.val_samples", 1),
+                                       ("sample.batch_size", 0)])
+def test_every_learned_generator_checks_the_shared_settings(key, value):
+    from deval.generators.learned.config_sections import BatchSettings, RunSettings, ValidationSettings
+
+    for cfg_cls in _learned_configs():
+        cfg = cfg_cls()
+        assert isinstance(cfg.train, RunSettings) and isinstance(cfg.train, ValidationSettings)
+        assert isinstance(cfg.sample, BatchSettings)
+        cfg.validate()
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            cfg.override({key: value})
+
+
+@pytest.mark.parametrize("key,value", [("train.lr", 0.0), ("train.warmup", -1), ("train.val_steps", 0),
+                                       ("sample.steps", 0), ("sample.cfg_scale", -1.0), ("sample.sampler", "nope")])
+def test_diffusion_style_generators_share_optimiser_and_sampler_settings(key, value):
+    configs = [c for c in _learned_configs() if c.__name__ != "GANConfig"]
+    for cfg_cls in configs:
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            cfg_cls().override({key: value})
+
+
+def test_a_registered_sampler_is_a_valid_sample_sampler():
+    from deval.generators.diffusion.config import DiffusionConfig
+    from deval.generators.diffusion.samplers import SAMPLERS
+
+    with pytest.raises(ConfigError, match="sample.sampler must be one of"):
+        DiffusionConfig().override({"sample.sampler": "my-ddim"})
+    SAMPLERS.register("my-ddim", SAMPLERS.get("ddim"))
+    try:
+        assert DiffusionConfig().override({"sample.sampler": "my-ddim"}).sample.sampler == "my-ddim"
+    finally:
+        SAMPLERS.unregister("my-ddim")

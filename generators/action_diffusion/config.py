@@ -31,8 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from deval.generators.diffusion.config import DiffusionSettings, SampleConfig
 from deval.configs import preset_names
+from deval.generators.diffusion.config import DiffusionSettings
+from deval.generators.learned.config_sections import (OptimiserSettings, SampledValidationSettings,
+                                                        SamplingSettings)
 from deval.generators.learned.sectioned_config import SectionedConfig
 from deval.metrics.gestures import GESTURE_TYPES
 
@@ -110,46 +112,32 @@ class ActionModelConfig:
 
 
 @dataclass
-class ActionTrainConfig:
-    """Optimisation, validation and experiment logging."""
+class ActionTrainConfig(OptimiserSettings, SampledValidationSettings):
+    """Optimisation and validation (the shared settings), the epoch alternative to ``steps``, the recreation
+    check and experiment logging."""
 
     batch_size: int = 64
     steps: int = 12000  #: optimiser steps (unless num_epochs > 0)
     num_epochs: float = 0.0  #: > 0: steps = ceil(num_epochs * training sequences / batch_size)
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup: int = 100
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
-    val_every: int = 500  #: steps between validations (0 = only at the end)
     val_samples: int = 500  #: sequences recreated and sampled per validation
-    val_steps: int = 10  #: sampler steps (network calls) of the recreation and of the samples
     recreation_noise: float = 0.5  #: the recreation noises to this fraction of the schedule (t = T/2)
-    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
     wandb: bool = False  #: also log the metrics lines to Weights & Biases (needs `pip install wandb`)
     wandb_project: str = "deval-action-diffusion"
     wandb_mode: str = "offline"  #: "offline" (no network; `wandb sync` later), "online" or "disabled"
 
     def checks(self) -> list[tuple[bool, str]]:
-        """``(ok, message)`` pairs for the value ranges of this section."""
-        return [
-            (self.batch_size >= 1 and self.steps >= 1, "train.batch_size and train.steps must be >= 1"),
+        """The shared ranges, then this section's."""
+        return super().checks() + [
             (self.num_epochs >= 0, "train.num_epochs must be >= 0 (0 = use train.steps)"),
-            (self.lr > 0 and self.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
-            (self.warmup >= 0 and self.grad_clip >= 0, "train.warmup and train.grad_clip must be >= 0"),
-            (0 <= self.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
-            (self.val_every >= 0 and self.val_samples >= 10 and self.val_steps >= 1,
-             "train.val_every must be >= 0, train.val_samples >= 10 and train.val_steps >= 1"),
             (0 < self.recreation_noise < 1, "train.recreation_noise must be in (0, 1)"),
-            (self.num_threads >= 0, "train.num_threads must be >= 0"),
             (self.wandb_mode in WANDB_MODES, "train.wandb_mode must be 'offline', 'online' or 'disabled'"),
             (bool(self.wandb_project.strip()), "train.wandb_project must not be empty"),
         ]
 
 
 @dataclass
-class ActionSampleConfig(SampleConfig):
-    """The diffusion generator's sampling defaults, plus the gesture mode of samples."""
+class ActionSampleConfig(SamplingSettings):
+    """The shared sampling settings, plus the gesture mode of samples."""
 
     #: "mix" (a gesture type per sequence drawn from the training mix, then the guided conditional model),
     #: "unconditional" (the learned null condition) or one type; "mix" matched the data's mix more closely

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from deval.configs import preset_names
+from deval.generators.learned.config_sections import (OptimiserSettings, SampledValidationSettings,
+                                                        SamplingSettings)
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -64,42 +66,19 @@ class DiffusionSettings:
 
 
 @dataclass
-class TrainConfig:
-    """Optimisation."""
+class TrainConfig(OptimiserSettings, SampledValidationSettings):
+    """Optimisation and validation (the shared settings) plus mixed precision and the smoke-test switch."""
 
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    steps: int = 4000  #: optimiser steps (the CLI's --epochs converts to steps)
+    steps: int = 4000
     warmup: int = 200
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
     amp: bool = True  #: mixed precision (GPU only)
-    val_every: int = 500  #: steps between validations (0 = only at the end)
-    val_samples: int = 2000  #: generated movements per validation
-    val_steps: int = 10  #: sampler steps during validation
     overfit_single_batch: bool = False  #: train on one fixed batch (smoke test)
-    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
 
 
 @dataclass
-class SampleConfig:
-    """Defaults of generation."""
-
-    sampler: str = "ddim"  #: "ddpm", "ddim" or "dpm-solver"; DDIM at 10 steps read the lowest C2ST in
-    #: benchmarks/bench_diffusion.py's realism-vs-cost table on SapiMouse-dev (0.872 vs 0.938 for DPM-Solver++)
-    steps: int = 10
-    cfg_scale: float = 1.0  #: 1 = plain conditional model (one network call per step)
-    eta: float = 0.0  #: DDIM stochasticity
-    batch_size: int = 1000  #: movements per network call
-
-    def checks(self) -> list[tuple[bool, str]]:
-        """``(ok, message)`` pairs for the value ranges of this section (``steps`` against the schedule: the config's)."""
-        return [
-            (self.sampler in ("ddpm", "ddim", "dpm-solver"), "sample.sampler must be 'ddpm', 'ddim' or 'dpm-solver'"),
-            (self.steps >= 1, "sample.steps must be >= 1"),
-            (self.cfg_scale >= 0 and self.eta >= 0 and self.batch_size >= 1, "sample settings out of range"),
-        ]
+class SampleConfig(SamplingSettings):
+    """Defaults of generation: DDIM at 10 steps read the lowest C2ST in benchmarks/bench_diffusion.py's
+    realism-vs-cost table on SapiMouse-dev (0.872 vs 0.938 for DPM-Solver++)."""
 
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": ModelConfig,
@@ -132,9 +111,9 @@ class DiffusionConfig(SectionedConfig):
     preset: str = "small"
 
     def checks(self) -> list[tuple[bool, str]]:
-        """Value ranges of the ``model`` and ``train`` sections and sampler steps against the schedule (after the
-        sections' own checks: ``data``, ``augment``, ``diffusion``, ``sample``)."""
-        m, f, t, s = self.model, self.diffusion, self.train, self.sample
+        """Value ranges of the ``model`` section and sampler steps against the schedule (after the sections' own
+        checks: ``data``, ``augment``, ``diffusion``, ``train``, ``sample``)."""
+        m, f, s = self.model, self.diffusion, self.sample
         return super().checks() + [
             (m.denoiser in ("unet", "transformer"), "model.denoiser must be 'unet' or 'transformer'"),
             (len(m.channels) >= 1 and all(int(c) > 0 for c in m.channels), "model.channels must be positive ints"),
@@ -144,10 +123,6 @@ class DiffusionConfig(SectionedConfig):
              "model.heads must divide model.d_model and the last model.channels"),
             (0 <= m.dropout < 1, "model.dropout must be in [0, 1)"),
             (m.patch_size >= 1, "model.patch_size must be >= 1"),
-            (t.batch_size >= 1 and t.steps >= 1, "train.batch_size and train.steps must be >= 1"),
-            (t.lr > 0 and t.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
-            (0 <= t.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
-            (t.val_every >= 0 and t.val_samples >= 10 and t.val_steps >= 1, "train.val_* out of range"),
             (1 <= s.steps <= f.timesteps, "sample.steps must be between 1 and diffusion.timesteps"),
         ]
 

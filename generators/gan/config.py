@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from deval.configs import preset_names
+from deval.generators.learned.config_sections import BatchSettings, RunSettings, ValidationSettings
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -42,8 +43,9 @@ class GANModelConfig:
 
 
 @dataclass
-class GANTrainConfig:
-    """Optimisation (WGAN-GP)."""
+class GANTrainConfig(RunSettings, ValidationSettings):
+    """Optimisation (WGAN-GP: two Adams of their own) and validation: the shared run and validation settings,
+    plus the adversarial ones. ``steps`` are generator steps."""
 
     batch_size: int = 64
     steps: int = 3000  #: generator steps (the CLI's --epochs converts to steps)
@@ -55,19 +57,26 @@ class GANTrainConfig:
     gp_weight: float = 10.0  #: gradient-penalty weight
     drift: float = 1e-3  #: penalty on the critic's squared output on real data (keeps it centred)
     end_weight: float = 0.5  #: weight of the generator's squared end-point error (canonical units)
-    ema_decay: float = 0.999  #: EMA of the generator weights (used for sampling)
-    val_every: int = 500  #: generator steps between validations (0 = only at the end)
-    val_samples: int = 2000  #: generated movements per validation
     num_threads: int = 1  #: torch CPU threads during training (0 = torch's default); 1 because these small
     #: networks run many small operations, which gain little from intra-op threads and slow down badly
     #: when the cores are shared
 
+    def checks(self) -> list[tuple[bool, str]]:
+        return super().checks() + [
+            (self.batch_size >= 2 and self.val_samples >= 20, "train.batch_size must be >= 2 and train.val_samples >= 20"),
+            (self.n_critic >= 1, "train.n_critic must be >= 1"),
+            (self.lr_g > 0 and self.lr_d > 0, "train.lr_g and train.lr_d must be > 0"),
+            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "train.beta1 and train.beta2 must be in [0, 1)"),
+            (self.gp_weight >= 0 and self.drift >= 0 and self.end_weight >= 0,
+             "train.gp_weight, train.drift and train.end_weight must be >= 0"),
+        ]
+
 
 @dataclass
-class GANSampleConfig:
-    """Defaults of generation."""
+class GANSampleConfig(BatchSettings):
+    """Defaults of generation: movements per network call."""
 
-    batch_size: int = 2000  #: movements per network call
+    batch_size: int = 2000
 
 
 SECTIONS = {"data": DataConfig, "augment": AugmentConfig, "model": GANModelConfig, "train": GANTrainConfig,
@@ -100,8 +109,8 @@ class GANConfig(SectionedConfig):
     generator: str = GENERATOR_TAG
 
     def checks(self) -> list[tuple[bool, str]]:
-        """The generator tag, ``data`` and ``augment`` ranges, then the ``model``, ``train`` and ``sample`` ones."""
-        d, m, t, s = self.data, self.model, self.train, self.sample
+        """The sections' own checks (``data``, ``augment``, ``train``, ``sample``), then the ``model`` ranges."""
+        d, m = self.data, self.model
         return super().checks() + [
             (m.noise_dim >= 1 and m.latent_dim >= 0, "model.noise_dim must be >= 1 and model.latent_dim >= 0"),
             (m.emb_dim >= 1 and m.gen_hidden >= 1 and m.gen_layers >= 1,
@@ -109,16 +118,6 @@ class GANConfig(SectionedConfig):
             (m.critic_channels >= 1 and m.critic_blocks >= 1, "model.critic_channels and model.critic_blocks must be >= 1"),
             (m.critic_kernel >= 1 and m.critic_kernel % 2 == 1, "model.critic_kernel must be a positive odd number"),
             (1 <= m.patch <= d.max_len, "model.patch must be between 1 and data.max_len"),
-            (t.batch_size >= 2 and t.steps >= 1, "train.batch_size must be >= 2 and train.steps >= 1"),
-            (t.n_critic >= 1, "train.n_critic must be >= 1"),
-            (t.lr_g > 0 and t.lr_d > 0, "train.lr_g and train.lr_d must be > 0"),
-            (0 <= t.beta1 < 1 and 0 <= t.beta2 < 1, "train.beta1 and train.beta2 must be in [0, 1)"),
-            (t.gp_weight >= 0 and t.drift >= 0 and t.end_weight >= 0,
-             "train.gp_weight, train.drift and train.end_weight must be >= 0"),
-            (0 <= t.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
-            (t.val_every >= 0 and t.val_samples >= 20, "train.val_every must be >= 0 and train.val_samples >= 20"),
-            (t.num_threads >= 0, "train.num_threads must be >= 0"),
-            (s.batch_size >= 1, "sample.batch_size must be >= 1"),
         ]
 
     def movements_per_step(self) -> int:

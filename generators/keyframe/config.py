@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from deval.generators.diffusion.parameterization import PREDICTION_TYPES
-from deval.generators.diffusion.samplers import SAMPLERS
 from deval.configs import preset_names
+from deval.generators.learned.config_sections import (OptimiserSettings, SampledValidationSettings,
+                                                        SamplingSettings)
 from deval.generators.learned.movement_config import AugmentConfig, DataConfig
 from deval.generators.learned.sectioned_config import SectionedConfig
 
@@ -105,51 +106,29 @@ class BootstrapConfig:
 
 
 @dataclass
-class TrainConfig:
-    """Optimisation (both stages in every step, one optimiser)."""
+class TrainConfig(OptimiserSettings, SampledValidationSettings):
+    """Optimisation (both stages in every step, one optimiser) and validation: the shared settings, plus the
+    stage-1 loss weight; ``val_steps`` are stage-1 sampler steps."""
 
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    steps: int = 2500  #: optimiser steps (the CLI's --epochs converts to steps)
-    warmup: int = 100
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
+    steps: int = 2500
     stage1_weight: float = 1.0  #: weight of the stage-1 loss in the sum
-    val_every: int = 500  #: steps between validations (0 = only at the end)
-    val_samples: int = 2000  #: generated movements per validation
-    val_steps: int = 10  #: stage-1 sampler steps during validation
-    num_threads: int = 0  #: torch CPU threads (0 = torch's default)
 
     def checks(self) -> list[tuple[bool, str]]:
-        return [
-            (self.batch_size >= 1 and self.steps >= 1, "train.batch_size and train.steps must be >= 1"),
-            (self.lr > 0 and self.weight_decay >= 0, "train.lr must be > 0 and train.weight_decay >= 0"),
-            (0 <= self.ema_decay < 1, "train.ema_decay must be in [0, 1)"),
-            (self.stage1_weight > 0, "train.stage1_weight must be > 0"),
-            (self.val_every >= 0 and self.val_samples >= 10 and self.val_steps >= 1, "train.val_* out of range"),
-            (self.warmup >= 0 and self.grad_clip >= 0 and self.num_threads >= 0, "train settings out of range"),
-        ]
+        return super().checks() + [(self.stage1_weight > 0, "train.stage1_weight must be > 0")]
 
 
 @dataclass
-class SampleConfig:
-    """Defaults of generation."""
+class SampleConfig(SamplingSettings):
+    """Defaults of generation: the shared stage-1 sampler settings, plus the stage-2 fill-in and clamping."""
 
-    sampler: str = "ddim"  #: stage-1 sampler: "ddim", "ddpm" or "dpm-solver"
     steps: int = 20  #: stage-1 sampler steps
-    cfg_scale: float = 1.0  #: stage-1 classifier-free guidance (1 = none)
-    eta: float = 0.0  #: DDIM noise
     fill_steps: int = 1  #: stage-2 network calls (1 = one-step jump)
     clamp: str = "endpoints"  #: "endpoints", "all-anchors" or "none"
     clamp_channels: str = "position"  #: "position" (x, y) or "all" (x, y, t)
-    batch_size: int = 1000  #: movements per network call
 
     def checks(self) -> list[tuple[bool, str]]:
-        return [
-            (self.sampler in SAMPLERS, f"sample.sampler must be one of {tuple(SAMPLERS)}"),
-            (self.steps >= 1 and self.fill_steps >= 1, "sample.steps and sample.fill_steps must be >= 1"),
-            (self.cfg_scale >= 0 and self.eta >= 0 and self.batch_size >= 1, "sample settings out of range"),
+        return super().checks() + [
+            (self.fill_steps >= 1, "sample.fill_steps must be >= 1"),
             (self.clamp in CLAMP_POLICIES, f"sample.clamp must be one of {CLAMP_POLICIES}"),
             (self.clamp_channels in CLAMP_CHANNELS, f"sample.clamp_channels must be one of {CLAMP_CHANNELS}"),
         ]
