@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping
 
 import numpy as np
 
@@ -50,8 +50,9 @@ class ParamSpec:
         comma-separated list of names (``all``: every one), kept as a tuple of strings.
     low, high : float, optional
         Inclusive bounds of the value (of both ends for ranges).
-    choices : tuple, optional
-        Allowed values of a ``choice`` parameter.
+    choices : tuple or callable, optional
+        Allowed values of a ``choice`` parameter, or a function that returns them when asked (a
+        registry's names, so a plugin registered later is a valid value).
     nullable : bool
         ``None`` is allowed (e.g. an optional data path).
     """
@@ -62,8 +63,12 @@ class ParamSpec:
     kind: ParamKind = "float"
     low: float | None = None
     high: float | None = None
-    choices: tuple | None = None
+    choices: "tuple | Callable[[], tuple] | None" = None
     nullable: bool = False
+
+    def allowed_choices(self) -> tuple:
+        """The values a ``choice`` parameter accepts now (``choices``, called if it is a function)."""
+        return tuple(self.choices() if callable(self.choices) else self.choices or ())
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -108,10 +113,11 @@ class ParamSpec:
                 return bool(value)
             raise ConfigError(f"{owner}: parameter {self.name!r} must be true or false, got {value!r}")
         if kind == "choice":
-            if value in self.choices:  # type: ignore[operator]
+            allowed = self.allowed_choices()
+            if value in allowed:
                 return value
             raise ConfigError(
-                f"{owner}: parameter {self.name!r} must be one of {', '.join(map(str, self.choices))}; got {value!r}"
+                f"{owner}: parameter {self.name!r} must be one of {', '.join(map(str, allowed))}; got {value!r}"
             )
         if kind == "names":
             items = value.split(",") if isinstance(value, str) else value
@@ -156,7 +162,7 @@ class ParamSpec:
     def allowed_text(self) -> str:
         """What values are allowed, e.g. ``range within [0, 1]`` or ``one of a, b``."""
         if self.kind == "choice":
-            return "one of " + ", ".join(map(str, self.choices))  # type: ignore[arg-type]
+            return "one of " + ", ".join(map(str, self.allowed_choices()))
         if self.kind == "bool":
             return "true/false"
         if self.kind == "path":
@@ -175,7 +181,7 @@ class ParamSpec:
         default = list(self.default) if isinstance(self.default, tuple) else self.default
         return {
             "name": self.name, "kind": self.kind, "default": default, "low": self.low, "high": self.high,
-            "choices": None if self.choices is None else list(self.choices), "help": self.help,
+            "choices": None if self.choices is None else list(self.allowed_choices()), "help": self.help,
         }
 
 

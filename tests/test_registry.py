@@ -16,7 +16,7 @@ import pytest
 
 import deval.generators.registry as registry_module
 import deval.registry as core_registry
-from deval.errors import ConfigError
+from deval.errors import ConfigError, DataError
 from deval.generators import ENTRY_POINT_GROUP, Generator, ParamSpec, Registry, available, get
 from deval.generators.noise import NoiseBot
 from deval.trajectories import Endpoints, Trajectories
@@ -246,3 +246,52 @@ def test_example_plugin_adds_a_composite_part_and_a_metric_through_entry_points(
     finally:
         PARTS["path"].unregister("staircase")
         METRICS.unregister("median-points-ratio")
+
+
+def test_example_plugin_adds_a_sampler_and_a_file_format(monkeypatch, tmp_path):
+    import numpy as np
+    import torch
+
+    from deval.data import load_sample
+    from deval.generators.diffusion.samplers import SAMPLERS
+    from deval.generators.diffusion.schedules import NoiseSchedule
+    from deval.io import FORMATS, detect_format, load_trajectories, save_trajectories
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert SAMPLERS.discover(_declared_entry_points("deval.samplers")) == ["euler-ancestral"]
+            assert FORMATS.discover(_declared_entry_points("deval.formats")) == ["xyt-lines"]
+        # the sampler is right: on Gaussian data with the exact denoiser it samples the data's mean and spread
+        sched = NoiseSchedule("cosine", 1000)
+        sampler = SAMPLERS.get("euler-ancestral")(sched, "epsilon")
+        mu, sd = 1.5, 0.3
+
+        def exact_eps(x, t):
+            abar = float(sched.alphas_cumprod[int(t)])
+            x0 = mu + abar ** 0.5 * sd ** 2 / (abar * sd ** 2 + 1 - abar) * (x - abar ** 0.5 * mu)
+            return (x - abar ** 0.5 * x0) / (1 - abar) ** 0.5
+
+        g = torch.Generator().manual_seed(0)
+        sampler.set_timesteps(200)
+        x = torch.randn(20_000, dtype=torch.float64, generator=g)
+        for t in sampler.timesteps:
+            x = sampler.step(exact_eps(x, t), t, x, generator=g).prev_sample
+        assert abs(float(x.mean()) - mu) < 0.01 and abs(float(x.std()) / sd - 1) < 0.03
+        # ... and the shipped model's generator takes it by name, as --param sampler=euler-ancestral
+        fake = get("diffusion")(sampler="euler-ancestral", steps=10).sample(50, seed=0)
+        assert len(fake) == 50 and np.isfinite(fake.x).all()
+        # the format: detected by its suffix, written and read back
+        real = load_sample()[:20]
+        save_trajectories(real, tmp_path / "m.xyt")
+        assert detect_format(tmp_path / "m.xyt") == "xyt-lines"
+        back = load_trajectories(tmp_path / "m.xyt")
+        np.testing.assert_array_equal(back.x, real.x)
+        np.testing.assert_array_equal(back.t, real.t)
+        (tmp_path / "bad.xyt").write_text("1,2;3\n")
+        with pytest.raises(DataError, match="bad.xyt.*line 1"):
+            load_trajectories(tmp_path / "bad.xyt")
+    finally:
+        SAMPLERS.unregister("euler-ancestral")
+        FORMATS.unregister("xyt-lines")

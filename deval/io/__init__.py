@@ -2,8 +2,9 @@
 
 :func:`load_trajectories` reads every supported format into
 :class:`~deval.trajectories.Trajectories` and validates it;
-:func:`save_trajectories` writes the native ``.npz``. Each format lives in its
-own module with a ``load_<format>(path, **options)`` function.
+:func:`save_trajectories` writes by suffix. Each format lives in its own module with a
+``load_<format>(path, **options)`` function and is registered in :data:`FORMATS`
+(:mod:`deval.io.formats`; plugins through the entry-point group ``deval.formats``).
 
 ========  ===========================================  ==========================
 format    what                                         detected by
@@ -21,37 +22,21 @@ json      list of point lists                           ``.json``
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from deval.errors import DataError
 from deval.io.actions import load_action_splits, save_actions
+from deval.io.formats import FORMATS, FileFormat, write_formats
 from deval.io.npz import load_npz, save_npz
 from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
-
-# format name -> (module, loader function name)
-FORMATS: dict[str, tuple[str, str]] = {
-    "npz": ("deval.io.npz", "load_npz"),
-    "padded": ("deval.io.padded", "load_padded"),
-    "actions": ("deval.io.actions", "load_actions"),
-    "csv": ("deval.io.long_csv", "load_long_csv"),
-    "events": ("deval.io.event_log", "load_event_log"),
-    "json": ("deval.io.json_lists", "load_json_lists"),
-    "parts": ("deval.io.parts", "load_parts"),
-}
-
-
-def _loader(fmt: str) -> Callable[..., Trajectories]:
-    module, func = FORMATS[fmt]
-    return getattr(importlib.import_module(module), func)
 
 
 
@@ -112,7 +97,8 @@ def load_trajectories(
     path : path-like
         The file to read (a folder for ``events``, or ``actions`` (detected)).
     format : str, optional
-        One of :data:`FORMATS`; detected from the file when omitted.
+        A name in :data:`FORMATS` (the file-format registry, :mod:`deval.io.formats`); detected from the
+        file when omitted.
     validate : bool
         Run :meth:`Trajectories.validate` (finite values, strictly increasing
         time, at least ``min_valid_points`` points per movement).
@@ -143,7 +129,7 @@ def load_trajectories(
         raise DataError(p, "no such file")
     fmt = format or detect_format(p)
     if fmt not in FORMATS:
-        raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS.available())}")
     from deval.io.layout import Layout, find_layout
 
     if fmt == "padded" and layout is None and not options:
@@ -153,7 +139,7 @@ def load_trajectories(
     if fmt == "padded" and layout is not None:
         traj = (layout if isinstance(layout, Layout) else Layout.load(layout)).read(p)
     else:
-        loader = _loader(fmt)
+        loader = FORMATS.get(fmt).loader()
         try:
             inspect.signature(loader).bind(p, **options)
         except TypeError as exc:
@@ -177,10 +163,6 @@ def load_trajectories(
     return traj
 
 
-#: output suffix -> writer format of :func:`save_trajectories`
-WRITE_FORMATS = {".npz": "npz", ".csv": "csv", ".json": "json", ".npy": "padded"}
-
-
 def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool = False,
                       format: str | None = None, layout: Any = None) -> None:
     """Write ``traj`` atomically (refuses to overwrite without ``force``) in the format of the file's suffix.
@@ -192,35 +174,25 @@ def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool =
     lengths file. ``format`` overrides the suffix.
     """
     p = Path(path)
-    fmt = format or WRITE_FORMATS.get(p.suffix.lower())
+    suffixes = write_formats()
+    fmt = format or suffixes.get(p.suffix.lower())
     if fmt is None:
         raise DataError(p, f"cannot tell the output format from the suffix {p.suffix!r}; use one of "
-                           f"{', '.join(WRITE_FORMATS)}")
-    if fmt == "npz":
-        save_npz(traj, p, force=force)
-    elif fmt == "csv":
-        from deval.io.long_csv import save_long_csv
+                           f"{', '.join(suffixes)}")
+    if fmt == "padded" and (layout or default_layout) is not None:
+        from deval.io.layout import Layout
 
-        save_long_csv(traj, p, force=force)
-    elif fmt == "json":
-        from deval.io.json_lists import save_json_lists
-
-        save_json_lists(traj, p, force=force)
-    elif fmt == "padded":
         layout = layout or default_layout
-        if layout is not None:
-            from deval.io.layout import Layout
-
-            (layout if isinstance(layout, Layout) else Layout.load(layout)).write(traj, p, force=force)
-            return
-        from deval.io.padded import save_padded
-
-        save_padded(traj, p, force=force)
-    else:
-        raise DataError(p, f"cannot write format {fmt!r}; writable: npz, csv, json, padded")
+        (layout if isinstance(layout, Layout) else Layout.load(layout)).write(traj, p, force=force)
+        return
+    saver = FORMATS.get(fmt).saver() if fmt in FORMATS else None
+    if saver is None:
+        writable = sorted({*suffixes.values()})
+        raise DataError(p, f"cannot write format {fmt!r}; writable: {', '.join(writable)}")
+    saver(traj, p, force=force)
 
 
 __all__ = [
-    "FORMATS", "WRITE_FORMATS", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
+    "FORMATS", "FileFormat", "write_formats", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
     "load_action_splits", "save_actions",
 ]

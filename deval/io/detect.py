@@ -87,4 +87,9 @@ def detect_format(path: str | os.PathLike) -> str:
             p, "cannot tell the CSV layout: expected a header with traj_id, t, x, y "
             "(long format) or timestamp, button, state, x, y (event log); use --format"
         )
+    from deval.io.formats import plugin_format_for
+
+    plugin = plugin_format_for(ext)
+    if plugin is not None:
+        return plugin
     raise DataError(p, f"unknown file extension {ext or '(none)'!r}; use --format (npz, padded, actions, csv, events, json)")

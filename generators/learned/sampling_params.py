@@ -17,7 +17,9 @@ __all__ = ["sampler_params", "resolve_sampling"]
 
 def sampler_params(stage: str = "", default_sampler: str = "default") -> tuple[ParamSpec, ...]:
     """``sampler``, ``steps``, ``cfg_scale``, ``eta`` (``stage``: a prefix for the help, e.g. "stage-1 ")."""
-    choices = ("default", *SAMPLERS) if default_sampler == "default" else tuple(SAMPLERS)
+    def choices() -> tuple:  # asked at validation, so a sampler registered later is accepted
+        return ("default", *SAMPLERS) if default_sampler == "default" else tuple(SAMPLERS)
+
     return (
         ParamSpec("sampler", default_sampler, f"{stage}sampler (default: the checkpoint's sample.sampler)",
                   kind="choice", choices=choices),

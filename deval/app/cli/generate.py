@@ -118,9 +118,9 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
     else:
         check_writable(out, force)
     parse_scheduler(scheduler)  # a bad --scheduler fails before any work
-    from deval.io import WRITE_FORMATS
+    from deval.io import write_formats
 
-    if not as_parts and Path(out).suffix.lower() not in WRITE_FORMATS:
+    if not as_parts and Path(out).suffix.lower() not in write_formats():
         raise click.BadParameter(f"{out}: write a native .npz, or .csv, .json, a padded .npy, or a folder DIR/ of "
                                  ".npz parts", param_hint="--out")
     classes = {s: get(s) for s in sources}

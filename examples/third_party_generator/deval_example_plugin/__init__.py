@@ -1,12 +1,15 @@
-"""An example third-party deval generator: a zig-zag path.
+"""An example third-party deval plugin: a zig-zag generator, and one of each other pluggable kind.
 
-Registered through the entry point ``zigzag = "deval_example_plugin:ZigZagBot"``
-in this package's ``pyproject.toml``.
+Registered through the entry points of this package's ``pyproject.toml``: the generator
+``zigzag = "deval_example_plugin:ZigZagBot"`` (group ``deval.generators``), a composite path part
+(``deval.composite.paths``), a compare metric (``deval.metrics``), a diffusion sampler
+(``deval.samplers``) and a file format (``deval.formats``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from deval.generators import Generator, ParamSpec
 from deval.trajectories import Endpoints, Trajectories
@@ -74,3 +77,66 @@ def median_points_ratio(real, fake, settings, scaler) -> MetricOutput:
     """A compare metric (entry point ``deval.metrics``): median points per fake movement over real's."""
     ratio = float(np.median(fake.traj.lengths) / max(np.median(real.traj.lengths), 1.0))
     return MetricOutput({"median_points_ratio": ratio})
+
+
+from deval.generators.diffusion.sampler_base import SamplerBase, SchedulerOutput  # noqa: E402
+
+
+class EulerAncestralSampler(SamplerBase):
+    """A diffusion sampler (entry point ``deval.samplers``): Euler ancestral steps in the variance-exploding view.
+
+    With ``sigma = sqrt((1 - abar) / abar)`` and ``z = x / sqrt(abar)``, each step moves ``z`` to
+    ``x0 + sigma_down * eps`` and adds ``sigma_up`` of fresh noise, where ``sigma_up**2 + sigma_down**2`` is the
+    next sigma squared (k-diffusion's split). It follows the diffusers protocol: ``set_timesteps``, then ``step``.
+    """
+
+    name = "euler-ancestral"
+
+    def step(self, model_output, timestep, sample, generator=None) -> SchedulerOutput:
+        t = int(timestep)
+        prev = self.previous_timestep(t)
+        x0, eps = self._x0_eps(model_output, t, sample)
+        abar_t, abar_prev = self._abar(t), self._abar(prev)
+        sigma, sigma_next = ((1 - abar_t) / abar_t) ** 0.5, ((1 - abar_prev) / abar_prev) ** 0.5
+        sigma_up = min(sigma_next, (sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2) ** 0.5)
+        sigma_down = (sigma_next ** 2 - sigma_up ** 2) ** 0.5
+        z = x0 + sigma_down * eps
+        if sigma_up > 0:
+            z = z + sigma_up * torch.randn(sample.shape, generator=generator, device=sample.device,
+                                           dtype=sample.dtype)
+        return SchedulerOutput(z * abar_prev ** 0.5, x0)
+
+
+from deval.atomic import write_text  # noqa: E402
+from deval.errors import DataError  # noqa: E402
+from deval.io.formats import FileFormat  # noqa: E402
+
+
+def load_xyt_lines(path) -> Trajectories:
+    """One movement per line: ``x,y,t;x,y,t;...`` (pixels, seconds)."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    rows.append(np.array([p.split(",") for p in line.strip().split(";")], dtype=np.float64))
+                except ValueError:
+                    raise DataError(path, f"line {i}: expected x,y,t;x,y,t;...") from None
+                if rows[-1].ndim != 2 or rows[-1].shape[1] != 3:
+                    raise DataError(path, f"line {i}: expected x,y,t;x,y,t;...")
+    if not rows:
+        raise DataError(path, "no movements")
+    pts = np.concatenate(rows)
+    return Trajectories.from_arrays(pts[:, 0], pts[:, 1], pts[:, 2], lengths=[len(r) for r in rows])
+
+
+def save_xyt_lines(traj: Trajectories, path, force: bool = False) -> None:
+    """Write one movement per line (atomic; refuses to overwrite without ``force``)."""
+    x, y, t = traj.x.tolist(), traj.y.tolist(), traj.t.tolist()
+    lines = [";".join(f"{x[i]!r},{y[i]!r},{t[i]!r}" for i in range(a, b))
+             for a, b in zip(traj.offsets[:-1].tolist(), traj.offsets[1:].tolist())]
+    write_text(path, "\n".join(lines) + "\n", force=force)
+
+
+#: a file format (entry point ``deval.formats``): read and written for ``.xyt``
+XYT_LINES = FileFormat("xyt-lines", load_xyt_lines, save_xyt_lines, (".xyt",), "one movement per line: x,y,t;...")
