@@ -123,9 +123,12 @@ class ActionDiffusionTraining(TrainingRun):
         b = self.batches.next()
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
-        loss = self.model.loss(b.values, b.mask, self.encoder.goal(b.label), self.rng)
+        rows = self.shard(len(b.values))  # this process's rows of the global batch (all of them in one process)
+        loss = self.model.loss(b.values[rows], b.mask[rows], self.encoder.goal(b.label)[rows], self.rng,
+                               shard=(rows, len(b.values)))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        self.reduce_gradients(self.model.parameters())
         if cfg.train.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.train.grad_clip)
         self.opt.step()

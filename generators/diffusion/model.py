@@ -90,20 +90,26 @@ class DiffusionModel(nn.Module):
         return a * xt - s * out
 
     def loss(self, x0: torch.Tensor, mask: torch.Tensor, goal: torch.Tensor,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-        """Scalar training loss for clean normalised steps ``x0`` (B, L, C) with ``mask`` (B, L) and ``goal`` (B, G)."""
+             generator: torch.Generator | None = None, shard: tuple[slice, int] | None = None) -> torch.Tensor:
+        """Scalar training loss for clean normalised steps ``x0`` (B, L, C) with ``mask`` (B, L) and ``goal`` (B, G).
+
+        ``shard = (rows, n)``: ``x0`` holds rows ``rows`` of a global batch of ``n`` (one rank of a data-parallel
+        step); the random draws are made for all ``n`` rows and sliced, so the ranks together draw what one
+        process would for the whole batch.
+        """
         b = x0.shape[0]
         dev = x0.device
         m = mask.to(x0.dtype)[..., None]
+        n, rows = (b, slice(None)) if shard is None else (shard[1], shard[0])
 
         def rnd(*shape):
             return torch.rand(*shape, generator=generator).to(dev)
 
-        t = torch.randint(0, self.schedule.num_train_timesteps, (b,), generator=generator).to(dev)
-        noise = torch.randn(x0.shape, generator=generator).to(dev, x0.dtype)
+        t = torch.randint(0, self.schedule.num_train_timesteps, (n,), generator=generator)[rows].to(dev)
+        noise = torch.randn((n, *x0.shape[1:]), generator=generator)[rows].to(dev, x0.dtype)
         a, s = self._alpha_sigma(t, x0.dim())
         xt = (a * x0 + s * noise) * m
-        drop = rnd(b) < self.cond_drop if self.cond_drop > 0 else None
+        drop = rnd(n)[rows] < self.cond_drop if self.cond_drop > 0 else None
         self_cond = None
         if self.self_condition:  # per batch (Chen et al. 2023): half the batches pay one extra forward pass
             use = bool(rnd(1)[0] < 0.5)

@@ -108,13 +108,15 @@ class DiffusionTraining(TrainingRun):
             b = augment_batch(self.batches.next(), cfg, g)
         x0, mask = self.encoder.features_of(b)
         goal = training_goal(self.encoder, b, cfg.augment.goal_noise if self.fixed is None else 0.0, g)
+        rows = self.shard(len(x0))  # this process's rows of the global batch (all of them in one process)
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
-            loss = self.model.loss(x0, mask, goal, g)
+            loss = self.model.loss(x0[rows], mask[rows], goal[rows], g, shard=(rows, len(x0)))
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.opt)
+        self.reduce_gradients(self.model.parameters())
         if cfg.train.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.train.grad_clip)
         self.scaler.step(self.opt)

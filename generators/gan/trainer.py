@@ -85,6 +85,8 @@ class GANTraining(TrainingRun):
         length = int(mask.sum(1).max())  # trim common padding (the networks ignore padding)
         x, mask = x[:, :length], mask[:, :length]
         goal = training_goal(self.encoder, b, self.cfg.augment.goal_noise, self.rng)
+        rows = self.shard(len(x))  # this process's rows of the global batch (all of them in one process)
+        x, mask, goal = x[rows], mask[rows], goal[rows]
         return x, mask, goal, path_end(x, mask, self.mean, self.std)
 
     def train_step(self) -> dict[str, float]:
@@ -98,6 +100,7 @@ class GANTraining(TrainingRun):
                                         generator=g)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
+            self.reduce_gradients(self.critic.parameters())
             self.opt_d.step()
         row["d_loss"] = float(d_loss.detach())
         row.update(parts)
@@ -107,6 +110,7 @@ class GANTraining(TrainingRun):
                                         mean=self.mean, std=self.std)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
+        self.reduce_gradients(self.gen.parameters())
         self.opt_g.step()
         self.ema.update(self.gen)
         row["g_loss"] = float(g_loss.detach())

@@ -108,10 +108,13 @@ class KeyframeTraining(TrainingRun):
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         rows = self.bootstrap.rows(self.step, len(b), g) if self.bootstrap.max_share > 0 else None
-        loss1, loss2 = self.losses(self.model, x0, b.n_points, goal, g, rows)
+        mine = self.shard(len(b))  # this process's rows of the global batch (all of them in one process)
+        loss1, loss2 = self.losses(self.model, x0[mine], b.n_points[mine], goal[mine], g,
+                                   None if rows is None else rows[mine])
         loss = cfg.train.stage1_weight * loss1 + loss2
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        self.reduce_gradients(self.model.parameters())
         if cfg.train.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.train.grad_clip)
         self.opt.step()

@@ -34,15 +34,25 @@ class ShuffledBatches:
         Source of the permutations (a CPU generator).
     device : torch.device
         Where the permutation (and so the batches) live.
+    state : dict, optional
+        :meth:`state_dict` of the run being resumed: continue its pass instead of drawing a new one.
     """
 
-    def __init__(self, data: CanonicalBatch, batch_size: int, generator: torch.Generator, device: torch.device):
+    def __init__(self, data: CanonicalBatch, batch_size: int, generator: torch.Generator, device: torch.device,
+                 state: dict | None = None):
         self.data = data
         self.batch_size = int(batch_size)
         self.generator = generator
         self.device = device
-        self.perm = torch.randperm(len(data), generator=generator).to(device)
-        self.pos = 0
+        if state is not None and len(state["perm"]) == len(data):  # resuming: the pass where it stopped
+            self.perm, self.pos = state["perm"].to(device), int(state["pos"])
+        else:
+            self.perm = torch.randperm(len(data), generator=generator).to(device)
+            self.pos = 0
+
+    def state_dict(self) -> dict:
+        """Where the current pass is (saved with the training state, so a resumed run continues it)."""
+        return {"perm": self.perm.cpu(), "pos": self.pos}
 
     def next_indices(self) -> torch.Tensor:
         """Indices (B,) of the next batch into ``data``."""

@@ -60,6 +60,7 @@ from deval.trajectories import Endpoints, Trajectories
 from .batches import ShuffledBatches
 from .callbacks import TrainingCallback
 from .checkpoint import CheckpointFormat, load_tensor_dict, save_tensor_dict
+from .data_parallel import DataParallel
 from .lr_schedule import warmup_cosine_lr
 from .run_data import build_encoder, split_for_training
 from .run_directory import TRAINING_STATE, append_metrics_line, prepare_run_dir, resolve_device, resumed_config
@@ -259,20 +260,23 @@ class TrainingRun(abc.ABC):
 
     # ============================================================== driver
     def run(self) -> Any:
-        """Train (see the module docstring) and return :meth:`result`."""
+        """Train (see the module docstring) and return :meth:`result` (under ``torchrun``: on every rank; only
+        rank 0's has the validation history)."""
         self.t_start = time.perf_counter()
-        prepare_run_dir(self.out, self.resume, self.force)
-        self.device = resolve_device(self.device_name)
-        cfg = resumed_config(self.out, self.config) if self.resume else self.config
-        cfg.validate()
-        self.cfg = cfg
+        self.dist = DataParallel.from_env()
+        self.device = self.dist.start(resolve_device(self.device_name))
         threads_before = torch.get_num_threads()
-        if cfg.train.num_threads:
-            torch.set_num_threads(cfg.train.num_threads)
         started = []
         try:
+            self.dist.on_main(lambda: prepare_run_dir(self.out, self.resume, self.force))
+            cfg = resumed_config(self.out, self.config) if self.resume else self.config
+            cfg.validate()
+            self.cfg = cfg
+            self.dist.rows(cfg.train.batch_size)  # the world size must divide the batch
+            if cfg.train.num_threads:
+                torch.set_num_threads(cfg.train.num_threads)
             self._prepare()
-            for cb in self.callbacks:
+            for cb in self.callbacks if self.dist.is_main else ():
                 cb.on_start(self)
                 started.append(cb)
             self._loop()
@@ -281,6 +285,21 @@ class TrainingRun(abc.ABC):
             torch.set_num_threads(threads_before)
             for cb in started:
                 cb.on_end(self)
+            self.dist.close()
+
+    def networks(self) -> list[torch.nn.Module]:
+        """The trained networks, whose weights rank 0 broadcasts at the start of a multi-process run (default:
+        every :meth:`state_objects` entry that is a module)."""
+        return [obj for obj in self.state_objects().values() if isinstance(obj, torch.nn.Module)]
+
+    def shard(self, n_global: int) -> slice:
+        """This process's rows of a global batch of ``n_global`` rows (all of them in a one-process run)."""
+        return self.dist.rows(n_global)
+
+    def reduce_gradients(self, params) -> None:
+        """Average the gradients of ``params`` across processes (call between ``backward`` and clipping /
+        the optimiser step; nothing in a one-process run)."""
+        self.dist.average_gradients(params)
 
     def _prepare(self) -> None:
         cfg, out, dev = self.cfg, self.out, self.device
@@ -288,9 +307,10 @@ class TrainingRun(abc.ABC):
         if self.resume:
             _, _, self.encoder = self.checkpoint_format.load(out / "last")
         else:
-            self.encoder = self.fit_encoder(train)
-            write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2), force=True)
-            write_text(out / "split.json", json.dumps(self.split, indent=2), force=True)
+            self.encoder = self.fit_encoder(train)  # the same on every rank: same data, same seed
+            if self.dist.is_main:
+                write_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2), force=True)
+                write_text(out / "split.json", json.dumps(self.split, indent=2), force=True)
         self.train_set, self.val_set = train, val
         self.logger = self.fit_logger(train)
         self.train_batch = self.encoder.canonical(train).to(dev)
@@ -304,13 +324,16 @@ class TrainingRun(abc.ABC):
         self.rng = torch.Generator().manual_seed(cfg.seed)
         self.step = 0
         self.best_score = math.inf
+        self._batches_state = None
         if self.resume:
             self._load_training_state()
             log.info("resuming at step %d", self.step)
+        self.dist.broadcast_parameters(self.networks())
         log.info("training %s on %d movements, validating on %d (%s split)", self.describe(), len(train), len(val),
                  self.split["how"])
         self.before_training()
-        self.batches = ShuffledBatches(self.train_batch, cfg.train.batch_size, self.rng, dev)
+        self.batches = ShuffledBatches(self.train_batch, cfg.train.batch_size, self.rng, dev,
+                                       state=self._batches_state)
         self.history: list[dict] = []
         self.recent: list[dict] = []
         self.rows: list[dict] = []
@@ -318,12 +341,12 @@ class TrainingRun(abc.ABC):
     def _loop(self) -> None:
         t = self.cfg.train
         bar = None
-        if self.progress:
+        if self.progress and self.dist.is_main:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=t.steps, initial=self.step, desc=f"train {self.name}", unit="step", dynamic_ncols=True)
         while self.step < t.steps:
-            row = self.train_step()
+            row = self.dist.mean(self.train_step())
             if not all(math.isfinite(v) for v in row.values()):
                 raise DataError(None, f"{self.name} training diverged at step {self.step} ({row}); "
                                       f"{self.divergence_hint}")
@@ -335,13 +358,17 @@ class TrainingRun(abc.ABC):
                 bar.update(1)
                 bar.set_postfix(**self.progress_postfix())
             if t.val_every and self.step % t.val_every == 0 and self.step < t.steps:
-                self.validate()
+                self.dist.on_main(self.validate)
         if bar is not None:
             bar.close()
         self.after_training()
-        if not self.history or self.history[-1]["step"] != self.step:
-            self.validate()
-        self.save_checkpoint("final", extra={"metrics": self.history[-1]})
+
+        def finish():
+            if not self.history or self.history[-1]["step"] != self.step:
+                self.validate()
+            self.save_checkpoint("final", extra={"metrics": self.history[-1]})
+
+        self.dist.on_main(finish)
 
     # ========================================================== validation
     def generation_metrics(self) -> dict:
@@ -433,6 +460,7 @@ class TrainingRun(abc.ABC):
         state[self.rng_state_key] = self.rng.get_state()
         state["step"] = self.step
         state["best_score"] = self.best_score
+        state["batches"] = self.batches.state_dict()
         return state
 
     def _load_training_state(self) -> None:
@@ -447,3 +475,4 @@ class TrainingRun(abc.ABC):
         self.rng.set_state(st[self.rng_state_key].cpu())
         self.step = int(st["step"])
         self.best_score = float(st["best_score"])
+        self._batches_state = st.get("batches")  # older training states: a new pass is drawn

@@ -63,6 +63,7 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
     Example:
       deval train-generator diffusion --data real.npz --out runs/diff --preset small
     """
+    from deval.generators.learned.data_parallel import DataParallel
     from deval.generators.training import run_defaults, train_generator as train
     from deval.io import load_trajectories
 
@@ -82,5 +83,6 @@ def train_generator(generator, overrides, data, out, preset_name, config_file, e
                     config_file=config_file, overrides=kv, epochs=epochs, steps=steps,
                     device=device or defaults.get("device") or "cpu", resume=resume, val_split=val_split,
                     seed=seed, force=force, progress=not quiet, callbacks=callbacks)
-    click.echo(json_text(summary, indent=2))
+    if DataParallel.from_env().is_main:  # under torchrun, one summary (rank 0's)
+        click.echo(json_text(summary, indent=2))
 
