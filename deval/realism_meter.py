@@ -36,7 +36,6 @@ are truncated).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -45,13 +44,14 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from threadpoolctl import threadpool_limits
 
 from deval.canonical import to_deltas
 from deval.errors import DataError
-from deval.metrics.c2st import _cross_validate, _group_codes, _merge_shared_rows, fold_assignment, make_probe
+from deval.metrics.c2st import (_cross_validate, _group_codes, _merge_shared_rows, fold_assignment, fold_job,
+                                make_probe, pool_folds)
+from deval.metrics.fold_jobs import run_fold_jobs
 from deval.metrics.results import JSONResult
-from deval.metrics.sequence_probe import cross_fit_sequence_probe
+from deval.metrics.sequence_probe import sequence_fold_jobs, torch_threads
 from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
@@ -205,9 +205,9 @@ def _balanced(n_real: int, n_fake: int, cap: int, rng: np.random.Generator) -> t
     return pick(n_real), pick(n_fake)
 
 
-def _oof(probe, X: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
+def _oof(probe, X: np.ndarray, y: np.ndarray, splits, n_threads: int | None = 1) -> np.ndarray:
     """Pooled out-of-fold probabilities of "fake" (the cross-validation of :func:`deval.metrics.c2st.c2st_test`)."""
-    return _cross_validate(probe, X, y, splits)[1]
+    return _cross_validate(probe, X, y, splits, n_threads)[1]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -247,6 +247,7 @@ def measure_realism(
     classifier: str = "hgb",
     sequence_epochs: int = 8,
     n_threads: int | None = 1,
+    n_jobs: int | None = None,
 ) -> MeterResult:
     """Run every probe of the meter on one real and one fake set (see the module docs).
 
@@ -271,7 +272,10 @@ def measure_realism(
     sequence_epochs : int
         Upper bound on the sequence probe's epochs per fold.
     n_threads : int, optional
-        Threads of the probes (OpenMP/BLAS and torch); None leaves the libraries' defaults.
+        Threads of each probe fit (OpenMP/BLAS and torch); None leaves the libraries' defaults.
+    n_jobs : int, optional
+        Probe fits side by side (threads; default :func:`deval.metrics.fold_jobs.default_jobs`); the result
+        does not depend on it, only the time.
 
     Returns
     -------
@@ -299,25 +303,30 @@ def measure_realism(
     g, _ = _merge_shared_rows(np.nan_to_num(X, nan=-1e300), y, g)
     splits = fold_assignment(y, g, folds, seed)
 
-    limits = contextlib.nullcontext() if n_threads is None else threadpool_limits(limits=n_threads)
-    probas: dict[str, np.ndarray] = {}
-    aspect_scores: dict[str, dict] = {}
-    with limits:
-        hgb = make_probe(classifier, seed)
-        probas["features"] = _oof(hgb, X, y, splits)
-        if real_seq is not None and fake_seq is not None:
-            S = np.concatenate([real_seq[0][ir], fake_seq[0][jf]])
-            M = np.concatenate([real_seq[1][ir], fake_seq[1][jf]])
-            probas["sequence"] = cross_fit_sequence_probe(S, M, y, splits, seed=seed, epochs=sequence_epochs,
-                                                          n_threads=n_threads)
-            Z = np.column_stack([_logit(probas["features"]), _logit(probas["sequence"])])
-            probas["stack"] = _oof(LogisticRegression(max_iter=1000), Z, y, splits)
-        if aspects:
-            cols = list(real_features.columns)
-            for aspect, names in ASPECTS.items():
-                idx = [cols.index(c) for c in names if c in cols]
-                if idx:
-                    aspect_scores[aspect] = _score(_oof(hgb, X[:, idx], y, splits), y).to_dict()
+    # every fold of every probe is an independent, seeded job: run them side by side (deval.metrics.fold_jobs)
+    hgb = make_probe(classifier, seed)
+    jobs: dict[str, list] = {"features": [fold_job(hgb, X, y, tr, te) for tr, te in splits]}
+    if real_seq is not None and fake_seq is not None:
+        S = np.concatenate([real_seq[0][ir], fake_seq[0][jf]])
+        M = np.concatenate([real_seq[1][ir], fake_seq[1][jf]])
+        jobs["sequence"] = sequence_fold_jobs(S, M, y, splits, seed=seed, epochs=sequence_epochs)
+    if aspects:
+        cols = list(real_features.columns)
+        for aspect, names in ASPECTS.items():
+            idx = [cols.index(c) for c in names if c in cols]
+            if idx:
+                jobs[f"aspect:{aspect}"] = [fold_job(hgb, X[:, idx], y, tr, te) for tr, te in splits]
+    flat = [job for name in jobs for job in jobs[name]]
+    with torch_threads(n_threads):
+        results = iter(run_fold_jobs(flat, n_jobs, n_threads=n_threads))
+    oof = {name: pool_folds([next(results) for _ in fold_list], y, splits)[1] for name, fold_list in jobs.items()}
+    probas: dict[str, np.ndarray] = {"features": oof["features"]}
+    if "sequence" in oof:
+        probas["sequence"] = oof["sequence"]
+        Z = np.column_stack([_logit(probas["features"]), _logit(probas["sequence"])])
+        probas["stack"] = _oof(LogisticRegression(max_iter=1000), Z, y, splits, n_threads)
+    aspect_scores = {name.split(":", 1)[1]: _score(p, y).to_dict() for name, p in oof.items()
+                     if name.startswith("aspect:")}
     acc, auc, correct, chosen = _crossfit_max(probas, y, splits)
     lo, hi = wilson_interval(correct, len(y))
     scores = {name: _score(p, y).to_dict() for name, p in probas.items()}

@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from deval.errors import ConfigError, DataError
+from deval.metrics.fold_jobs import run_fold_jobs
 from deval.metrics.inputs import as_feature_pair, check_positive_int
 from deval.metrics.results import JSONResult
 
@@ -247,22 +248,38 @@ def fold_assignment(
     return list(splitter.split(np.zeros(len(y)), y, groups))
 
 
-def _cross_validate(
-    probe: Pipeline, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(fold accuracies, pooled out-of-fold fake probabilities)."""
+def fold_job(probe: Pipeline, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray
+             ) -> Callable[[], np.ndarray]:
+    """One fold as a job: fit a clone of ``probe`` on ``train``, return the fake probabilities of ``test``."""
+    if np.unique(y[train]).size < 2:
+        raise DataError("real/fake", "a training fold holds only one class; use fewer folds or more samples")
+
+    def job() -> np.ndarray:
+        model = clone(probe).fit(X[train], y[train])
+        return model.predict_proba(X[test])[:, list(model.classes_).index(1)]
+
+    return job
+
+
+def pool_folds(parts: Sequence[np.ndarray], y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(fold accuracies, pooled out-of-fold probabilities) from each fold's test probabilities."""
     proba = np.full(len(y), np.nan)
     accs = []
-    for train, test in splits:
-        classes = np.unique(y[train])
-        if classes.size < 2:
-            raise DataError("real/fake",
-                            "a training fold holds only one class; use fewer folds or more samples")
-        model = clone(probe).fit(X[train], y[train])
-        p = model.predict_proba(X[test])[:, list(model.classes_).index(1)]
+    for p, (_, test) in zip(parts, splits):
         proba[test] = p
         accs.append(np.mean((p > 0.5) == (y[test] == 1)))
     return np.asarray(accs), proba
+
+
+def _cross_validate(
+    probe: Pipeline, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    n_threads: int | None = 1, n_jobs: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fold accuracies, pooled out-of-fold fake probabilities); the folds run side by side (:mod:`.fold_jobs`),
+    each with ``n_threads`` OpenMP threads."""
+    jobs = [fold_job(probe, X, y, train, test) for train, test in splits]
+    return pool_folds(run_fold_jobs(jobs, n_jobs, n_threads=n_threads), y, splits)
 
 
 def c2st_test(
@@ -337,8 +354,8 @@ def c2st_test(
         n_threads = check_positive_int(n_threads, "n_threads")
     limits = contextlib.nullcontext() if n_threads is None else threadpool_limits(limits=n_threads)
     with limits:
-        accs, proba = _cross_validate(probe, X, y, splits)
-        perm_accs = [float(np.mean(_cross_validate(probe, X, rng.permutation(y), splits)[0]))
+        accs, proba = _cross_validate(probe, X, y, splits, n_threads)
+        perm_accs = [float(np.mean(_cross_validate(probe, X, rng.permutation(y), splits, n_threads)[0]))
                      for _ in range(n_permutations)]
     correct = int(np.sum((proba > 0.5) == (y == 1)))
     p_value = binomtest(correct, len(y), 0.5, alternative="greater").pvalue

@@ -19,13 +19,14 @@ loss is kept); seeded per fold, so the same seed gives the same probabilities.
 from __future__ import annotations
 
 import contextlib
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from deval.errors import DataError
+from deval.metrics.fold_jobs import run_fold_jobs
 
 
 class SequenceProbeNet(nn.Module):
@@ -57,15 +58,19 @@ class SequenceProbeNet(nn.Module):
         return self.head(torch.cat([mean, peak, n_steps], dim=1)).squeeze(-1)
 
 
-def _fit_one(x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, seed: int, epochs: int,
+def _new_net(in_channels: int, seed: int) -> SequenceProbeNet:
+    """The initial network of a fold (torch's global seed, so made one at a time, before any fold runs)."""
+    torch.manual_seed(seed)
+    return SequenceProbeNet(in_channels)
+
+
+def _fit_one(x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, net: SequenceProbeNet, seed: int, epochs: int,
              batch_size: int) -> SequenceProbeNet:
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     n = len(y)
     perm = torch.randperm(n, generator=gen)
     n_val = max(1, n // 10)
     val, tr = perm[:n_val], perm[n_val:]
-    net = SequenceProbeNet(x.shape[-1])
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
     loss_fn = nn.BCEWithLogitsLoss()
     best_loss, best_state, stale = float("inf"), None, 0
@@ -93,6 +98,41 @@ def _fit_one(x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor, seed: int, ep
     return net.eval()
 
 
+def sequence_fold_jobs(
+    seqs: np.ndarray,
+    mask: np.ndarray,
+    y: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    seed: int = 0,
+    epochs: int = 8,
+    batch_size: int = 512,
+) -> list[Callable[[], np.ndarray]]:
+    """One job per fold (see :mod:`deval.metrics.fold_jobs`): fit the probe on the fold's training part and
+    return the probabilities of "fake" of its test part. Arguments as :func:`cross_fit_sequence_probe`."""
+    if seqs.ndim != 3 or mask.shape != seqs.shape[:2] or len(y) != len(seqs):
+        raise DataError("sequences", f"expected (N, T, C) inputs with an (N, T) mask and N labels, got "
+                        f"{seqs.shape}, {mask.shape}, {len(y)}")
+    x = torch.as_tensor(np.nan_to_num(seqs, nan=0.0, posinf=0.0, neginf=0.0), dtype=torch.float32)
+    m = torch.as_tensor(mask, dtype=torch.bool)
+    yt = torch.as_tensor(y, dtype=torch.float32)
+    with torch.random.fork_rng(devices=[]):  # the fold networks' initial weights, without touching the caller's RNG
+        nets = [_new_net(x.shape[-1], seed * 1009 + k) for k in range(len(splits))]
+
+    def job(k: int, train: np.ndarray, test: np.ndarray) -> Callable[[], np.ndarray]:
+        def run() -> np.ndarray:
+            # grad mode is per thread; callers may run under no_grad / inference_mode (an evaluation hook)
+            with torch.inference_mode(False), torch.enable_grad():
+                tr = torch.as_tensor(train)
+                net = _fit_one(x[tr], m[tr], yt[tr], nets[k], seed * 1009 + k, epochs, batch_size)
+                te = torch.as_tensor(test)
+                with torch.no_grad():
+                    return torch.sigmoid(net(x[te], m[te])).double().numpy()
+        return run
+
+    return [job(k, train, test) for k, (train, test) in enumerate(splits)]
+
+
 def cross_fit_sequence_probe(
     seqs: np.ndarray,
     mask: np.ndarray,
@@ -103,6 +143,7 @@ def cross_fit_sequence_probe(
     epochs: int = 8,
     batch_size: int = 512,
     n_threads: int | None = 1,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Out-of-fold probabilities of label 1 from the sequence probe.
 
@@ -123,31 +164,31 @@ def cross_fit_sequence_probe(
     batch_size : int
     n_threads : int, optional
         Torch CPU threads while fitting (restored afterwards); None keeps the current setting.
+    n_jobs : int, optional
+        Folds fitted side by side (threads; default :func:`~deval.metrics.fold_jobs.default_jobs`); the result
+        does not depend on it.
 
     Returns
     -------
     numpy.ndarray, float64, shape (N,)
         Probability of "fake" for each sample, predicted by the model of the fold that held it out.
     """
-    if seqs.ndim != 3 or mask.shape != seqs.shape[:2] or len(y) != len(seqs):
-        raise DataError("sequences", f"expected (N, T, C) inputs with an (N, T) mask and N labels, got "
-                        f"{seqs.shape}, {mask.shape}, {len(y)}")
-    x = torch.as_tensor(np.nan_to_num(seqs, nan=0.0, posinf=0.0, neginf=0.0), dtype=torch.float32)
-    m = torch.as_tensor(mask, dtype=torch.bool)
-    yt = torch.as_tensor(y, dtype=torch.float32)
+    jobs = sequence_fold_jobs(seqs, mask, y, splits, seed=seed, epochs=epochs, batch_size=batch_size)
+    with torch_threads(n_threads):
+        parts = run_fold_jobs(jobs, n_jobs, n_threads=None)
     proba = np.full(len(y), np.nan)
-    previous = torch.get_num_threads()
-    with contextlib.ExitStack() as stack:
-        # callers may run under no_grad / inference_mode (e.g. an evaluation hook inside a training loop)
-        stack.enter_context(torch.inference_mode(False))
-        stack.enter_context(torch.enable_grad())
-        if n_threads is not None:
-            torch.set_num_threads(int(n_threads))
-            stack.callback(torch.set_num_threads, previous)
-        for k, (train, test) in enumerate(splits):
-            tr = torch.as_tensor(train)
-            net = _fit_one(x[tr], m[tr], yt[tr], seed * 1009 + k, epochs, batch_size)
-            te = torch.as_tensor(test)
-            with torch.no_grad():
-                proba[test] = torch.sigmoid(net(x[te], m[te])).double().numpy()
+    for p, (_, test) in zip(parts, splits):
+        proba[test] = p
     return proba
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Torch's intra-op threads set to ``n`` inside the block (None: unchanged)."""
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
