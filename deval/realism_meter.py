@@ -49,9 +49,9 @@ from deval.canonical import to_deltas
 from deval.errors import DataError
 from deval.metrics.c2st import (_cross_validate, _group_codes, _merge_shared_rows, fold_assignment, fold_job,
                                 make_probe, pool_folds)
-from deval.metrics.fold_jobs import run_fold_jobs
+from deval.thread_jobs import run_jobs, torch_threads
 from deval.metrics.results import JSONResult
-from deval.metrics.sequence_probe import sequence_fold_jobs, torch_threads
+from deval.metrics.sequence_probe import sequence_fold_jobs
 from deval.trajectories import Trajectories
 
 log = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ def measure_realism(
     n_threads : int, optional
         Threads of each probe fit (OpenMP/BLAS and torch); None leaves the libraries' defaults.
     n_jobs : int, optional
-        Probe fits side by side (threads; default :func:`deval.metrics.fold_jobs.default_jobs`); the result
+        Probe fits side by side (threads; default :func:`deval.thread_jobs.default_jobs`); the result
         does not depend on it, only the time.
 
     Returns
@@ -303,7 +303,7 @@ def measure_realism(
     g, _ = _merge_shared_rows(np.nan_to_num(X, nan=-1e300), y, g)
     splits = fold_assignment(y, g, folds, seed)
 
-    # every fold of every probe is an independent, seeded job: run them side by side (deval.metrics.fold_jobs)
+    # every fold of every probe is an independent, seeded job: run them side by side (deval.thread_jobs)
     hgb = make_probe(classifier, seed)
     jobs: dict[str, list] = {"features": [fold_job(hgb, X, y, tr, te) for tr, te in splits]}
     if real_seq is not None and fake_seq is not None:
@@ -318,7 +318,7 @@ def measure_realism(
                 jobs[f"aspect:{aspect}"] = [fold_job(hgb, X[:, idx], y, tr, te) for tr, te in splits]
     flat = [job for name in jobs for job in jobs[name]]
     with torch_threads(n_threads):
-        results = iter(run_fold_jobs(flat, n_jobs, n_threads=n_threads))
+        results = iter(run_jobs(flat, n_jobs, n_threads=n_threads))
     oof = {name: pool_folds([next(results) for _ in fold_list], y, splits)[1] for name, fold_list in jobs.items()}
     probas: dict[str, np.ndarray] = {"features": oof["features"]}
     if "sequence" in oof:

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS = (
     ("core", ("deval.trajectories", "deval.errors", "deval.atomic", "deval.io", "deval.canonical", "deval.features",
               "deval.metrics", "deval.data", "deval.calibration", "deval.registry", "deval.relogging",
-              "deval.realism_meter", "deval.distributed", "deval.compare", "deval.configs")),
+              "deval.realism_meter", "deval.distributed", "deval.compare", "deval.configs", "deval.thread_jobs")),
     ("generators", ("deval.generators",)),
     ("negatives", ("deval.negatives",)),
     ("detectors", ("deval.detectors",)),

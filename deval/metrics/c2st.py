@@ -56,7 +56,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from deval.errors import ConfigError, DataError
-from deval.metrics.fold_jobs import run_fold_jobs
+from deval.thread_jobs import run_jobs
 from deval.metrics.inputs import as_feature_pair, check_positive_int
 from deval.metrics.results import JSONResult
 
@@ -276,10 +276,10 @@ def _cross_validate(
     probe: Pipeline, X: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]],
     n_threads: int | None = 1, n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(fold accuracies, pooled out-of-fold fake probabilities); the folds run side by side (:mod:`.fold_jobs`),
+    """(fold accuracies, pooled out-of-fold fake probabilities); the folds run side by side (:mod:`deval.thread_jobs`),
     each with ``n_threads`` OpenMP threads."""
     jobs = [fold_job(probe, X, y, train, test) for train, test in splits]
-    return pool_folds(run_fold_jobs(jobs, n_jobs, n_threads=n_threads), y, splits)
+    return pool_folds(run_jobs(jobs, n_jobs, n_threads=n_threads), y, splits)
 
 
 def c2st_test(

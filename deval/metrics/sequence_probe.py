@@ -18,7 +18,6 @@ loss is kept); seeded per fold, so the same seed gives the same probabilities.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Callable, Sequence
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch
 from torch import nn
 
 from deval.errors import DataError
-from deval.metrics.fold_jobs import run_fold_jobs
+from deval.thread_jobs import run_jobs, torch_threads
 
 
 class SequenceProbeNet(nn.Module):
@@ -108,7 +107,7 @@ def sequence_fold_jobs(
     epochs: int = 8,
     batch_size: int = 512,
 ) -> list[Callable[[], np.ndarray]]:
-    """One job per fold (see :mod:`deval.metrics.fold_jobs`): fit the probe on the fold's training part and
+    """One job per fold (see :mod:`deval.thread_jobs`): fit the probe on the fold's training part and
     return the probabilities of "fake" of its test part. Arguments as :func:`cross_fit_sequence_probe`."""
     if seqs.ndim != 3 or mask.shape != seqs.shape[:2] or len(y) != len(seqs):
         raise DataError("sequences", f"expected (N, T, C) inputs with an (N, T) mask and N labels, got "
@@ -165,7 +164,7 @@ def cross_fit_sequence_probe(
     n_threads : int, optional
         Torch CPU threads while fitting (restored afterwards); None keeps the current setting.
     n_jobs : int, optional
-        Folds fitted side by side (threads; default :func:`~deval.metrics.fold_jobs.default_jobs`); the result
+        Folds fitted side by side (threads; default :func:`~deval.thread_jobs.default_jobs`); the result
         does not depend on it.
 
     Returns
@@ -175,20 +174,8 @@ def cross_fit_sequence_probe(
     """
     jobs = sequence_fold_jobs(seqs, mask, y, splits, seed=seed, epochs=epochs, batch_size=batch_size)
     with torch_threads(n_threads):
-        parts = run_fold_jobs(jobs, n_jobs, n_threads=None)
+        parts = run_jobs(jobs, n_jobs, n_threads=None)
     proba = np.full(len(y), np.nan)
     for p, (_, test) in zip(parts, splits):
         proba[test] = p
     return proba
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Torch's intra-op threads set to ``n`` inside the block (None: unchanged)."""
-    previous = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

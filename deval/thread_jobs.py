@@ -1,6 +1,6 @@
-"""Independent, seeded fitting jobs (cross-validation folds) run side by side in threads.
+"""Independent, seeded jobs (cross-validation folds, sampling chunks) run side by side in threads.
 
-A probe's folds do not depend on each other: each has its own seed and data. :func:`run_fold_jobs`
+A probe's folds do not depend on each other: each has its own seed and data. :func:`run_jobs`
 calls them in up to ``n_jobs`` threads, each job under its own thread limits (``n_threads`` OpenMP/BLAS
 threads through ``threadpoolctl``; torch's intra-op threads are the caller's), so every job computes the
 same numbers whatever ``n_jobs`` is: only the wall time changes. scikit-learn's histogram GBM and
@@ -16,7 +16,7 @@ from typing import Callable, Sequence, TypeVar
 
 from threadpoolctl import threadpool_limits
 
-__all__ = ["default_jobs", "run_fold_jobs"]
+__all__ = ["default_jobs", "run_jobs", "torch_threads"]
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_fold_jobs(jobs: Sequence[Callable[[], T]], n_jobs: int | None = None, n_threads: int | None = 1) -> list[T]:
+def run_jobs(jobs: Sequence[Callable[[], T]], n_jobs: int | None = None, n_threads: int | None = 1) -> list[T]:
     """Results of ``job()`` for every job, in order; up to ``n_jobs`` at a time (None: :func:`default_jobs`)."""
     n_jobs = default_jobs() if n_jobs is None else max(1, int(n_jobs))
 
@@ -45,3 +45,17 @@ def run_fold_jobs(jobs: Sequence[Callable[[], T]], n_jobs: int | None = None, n_
         return [call(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=min(n_jobs, len(jobs)), thread_name_prefix="deval-fold") as pool:
         return list(pool.map(call, jobs))
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Torch's intra-op threads set to ``n`` inside the block (None: unchanged)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
