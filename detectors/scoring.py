@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -14,27 +14,29 @@ from deval.trajectories import Trajectories
 POOL_LEVELS = ("movement", "session", "user")
 
 
-def score_movements(detector, traj: Trajectories, *, chunk: int = 4096, timing=None, by: str = "movement",
-                    runner=None, progress: Callable[[str], None] | None = None, source: str = "input") -> pd.DataFrame:
+def score_movements(detector, traj: "Trajectories | Iterable[Trajectories]", *, chunk: int = 4096, timing=None,
+                    by: str = "movement", runner=None, progress: Callable[[str], None] | None = None,
+                    source: str = "input") -> pd.DataFrame:
     """Score every movement of ``traj`` with a fitted detector.
 
     Parameters
     ----------
     detector : fitted detector (:func:`deval.detectors.load_detector`)
-    traj : Trajectories, N movements
+    traj : Trajectories (N movements), or an iterable of chunks of them read lazily
+        (:func:`deval.io.streaming.iter_trajectories`: a parts folder one part at a time)
     chunk : movements scored at a time (the scores do not depend on it)
     timing : optional second detector trained on the raw view; its verdict on the logger's timing alone
         goes in ``timing_p_bot`` / ``timing_log_odds`` / ``timing_flag``
     by : ``movement`` (one row each), or ``session`` / ``user``: one row per group, whose decision is the
         mean log-odds of its movements (:func:`pool_scores`)
     runner : a :class:`deval.distributed.ShardRunner` that scores the chunks (here, or on Dask workers)
-    progress : called with ``"done/total"`` after each chunk
+    progress : called with ``"done/total"`` (or ``"done"`` for a lazy source) after each chunk
     source : the input's name for error messages
 
     Returns
     -------
-    DataFrame: ``index`` (row in ``traj``), ``p_bot``, ``log_odds``, ``predicted_bot`` (log-odds >= 0),
-    the timing columns when ``timing`` is given, then ``traj.meta``; pooled as :func:`pool_scores` for ``by``.
+    DataFrame: ``index`` (row in the input), ``p_bot``, ``log_odds``, ``predicted_bot`` (log-odds >= 0),
+    the timing columns when ``timing`` is given, then the metadata; pooled as :func:`pool_scores` for ``by``.
     """
     from deval.distributed import ShardRunner
 
@@ -43,29 +45,33 @@ def score_movements(detector, traj: Trajectories, *, chunk: int = 4096, timing=N
     if timing is not None and timing.get_view().kind != "raw":
         raise ConfigError(f"the timing check must be trained on the raw view (train-detector --view raw), "
                           f"not {timing.get_view().name}")
-    starts = list(range(0, len(traj), chunk))
-    run = runner or ShardRunner()
-    parts = []
-    for s, scores in zip(starts, run.run(_decision, (traj[s:s + chunk] for s in starts), detector)):
-        parts.append(scores)
+    total = len(traj) if isinstance(traj, Trajectories) else None
+    parts = [traj] if isinstance(traj, Trajectories) else traj
+    chunks = (part[s:s + chunk] for part in parts for s in range(0, len(part), chunk))
+    frames, done = [], 0
+    for frame in (runner or ShardRunner()).run(_score_frame, chunks, detector, timing):
+        frame.insert(0, "index", np.arange(done, done + len(frame)))
+        frames.append(frame)
+        done += len(frame)
         if progress is not None:
-            progress(f"{min(s + chunk, len(traj))}/{len(traj)}")
-    t_parts = list(run.run(_decision, (traj[s:s + chunk] for s in starts), timing)) if timing else None
-    logit = np.concatenate(parts) if parts else np.zeros(0)
-    frame = pd.DataFrame({"index": np.arange(len(traj)), "p_bot": expit(logit), "log_odds": logit,
-                          "predicted_bot": (logit >= 0).astype(np.int64)})
-    if t_parts is not None:
-        t_logit = np.concatenate(t_parts) if t_parts else np.zeros(0)
-        frame["timing_p_bot"] = expit(t_logit)
-        frame["timing_log_odds"] = t_logit
-        frame["timing_flag"] = (t_logit >= 0).astype(np.int64)
-    frame = pd.concat([frame, traj.meta.reset_index(drop=True)], axis=1)
+            progress(f"{done}/{total}" if total is not None else f"{done}")
+    if not frames:
+        frames = [_score_frame(Trajectories.empty(), detector, timing)]
+        frames[0].insert(0, "index", np.zeros(0, dtype=np.int64))
+    frame = pd.concat(frames, ignore_index=True)
     return frame if by == "movement" else pool_scores(frame, by, source)
 
 
-def _decision(chunk: Trajectories, det) -> np.ndarray:
-    """Log-odds of one chunk of movements (a score shard; runs here or on a Dask worker)."""
-    return det.decision_function(chunk)
+def _score_frame(chunk: Trajectories, det, timing) -> pd.DataFrame:
+    """Scores and metadata of one chunk of movements (a score shard; runs here or on a Dask worker)."""
+    logit = det.decision_function(chunk) if len(chunk) else np.zeros(0)
+    frame = pd.DataFrame({"p_bot": expit(logit), "log_odds": logit, "predicted_bot": (logit >= 0).astype(np.int64)})
+    if timing is not None:
+        t_logit = timing.decision_function(chunk) if len(chunk) else np.zeros(0)
+        frame["timing_p_bot"] = expit(t_logit)
+        frame["timing_log_odds"] = t_logit
+        frame["timing_flag"] = (t_logit >= 0).astype(np.int64)
+    return pd.concat([frame, chunk.meta.reset_index(drop=True)], axis=1)
 
 
 def pool_scores(frame: pd.DataFrame, by: str, source: str = "input") -> pd.DataFrame:

@@ -45,18 +45,35 @@ def parse_scheduler(spec: str | None) -> tuple[str, int | str] | None:
 class ShardRunner:
     """``run(fn, shards, *shared)``: ``fn(shard, *shared)`` for every shard, in order, on a cluster or here."""
 
-    def __init__(self, client=None):
+    def __init__(self, client=None, window: int | None = None):
         self.client = client
+        self.window = window
 
     def run(self, fn: Callable[..., Any], shards: Iterable[Any], *shared: Any) -> Iterator[Any]:
-        """The results in shard order (here: computed one by one as they are consumed, shards made lazily)."""
+        """The results in shard order, as they are consumed; shards are made lazily.
+
+        Here, one by one. On a cluster, at most ``window`` shards are in flight (default: twice the
+        workers' threads): a new shard is made and submitted only when the oldest result is taken, so
+        neither this process nor the cluster ever holds more than a window of inputs and results.
+        """
         if self.client is None:
             return (fn(shard, *shared) for shard in shards)
-        shards = list(shards)
+        return self._windowed(fn, iter(shards), shared)
+
+    def _windowed(self, fn: Callable[..., Any], shards: Iterator[Any], shared: tuple) -> Iterator[Any]:
+        from collections import deque
+
         # large shared objects (a generator, a detector) travel once to every worker
         scattered = [self.client.scatter(obj, broadcast=True, hash=False) for obj in shared]
-        futures = self.client.map(fn, list(shards), *[[s] * len(shards) for s in scattered], pure=False)
-        return iter(self.client.gather(futures))
+        window = self.window or max(2, 2 * sum(self.client.nthreads().values()))
+        pending: deque = deque()
+        for shard in shards:
+            data = self.client.scatter(shard, hash=False)  # the shard's data goes to a worker, not into the graph
+            pending.append(self.client.submit(fn, data, *scattered, pure=False))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@
 Large runs (``deval generate-negatives --out DIR/``) write every seeded shard
 as soon as it is made, so the process never holds the whole output::
 
-    DIR/parts.json       {"format": "deval-npz-parts", "parts": ["part-00000.npz", ...], "movements": N}
+    DIR/parts.json       {"format": "deval-npz-parts", "parts": ["part-00000.npz", ...], "movements": N,
+                          "columns": [the metadata columns of all parts, in order of first appearance]}
     DIR/part-00000.npz   native .npz archives, in order
 
 The parts go to a hidden staging folder beside ``DIR`` and are moved in, with
@@ -22,7 +23,7 @@ from pathlib import Path
 from deval.errors import DataError
 from deval.trajectories import Trajectories
 
-__all__ = ["MANIFEST", "PartsWriter", "is_parts_dir", "load_parts"]
+__all__ = ["MANIFEST", "PartsWriter", "is_parts_dir", "load_parts", "meta_columns", "part_files"]
 
 MANIFEST = "parts.json"
 FORMAT_TAG = "deval-npz-parts"
@@ -34,10 +35,8 @@ def is_parts_dir(path: str | os.PathLike) -> bool:
     return p.is_dir() and (p / MANIFEST).is_file()
 
 
-def load_parts(path: str | os.PathLike, **npz_options) -> Trajectories:
-    """The movements of every part listed in ``DIR/parts.json``, concatenated in order."""
-    from deval.io.npz import load_npz
-
+def part_files(path: str | os.PathLike) -> list[Path]:
+    """The part files of ``DIR/parts.json``, in order (DataError: a bad manifest or a missing part)."""
     p = Path(path)
     try:
         manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
@@ -52,9 +51,35 @@ def load_parts(path: str | os.PathLike, **npz_options) -> Trajectories:
     missing = [x for x in parts if not (p / x).is_file()]
     if missing:
         raise DataError(p, f"missing part(s) {', '.join(missing[:3])}")
-    out = Trajectories.concat([load_npz(p / x, **npz_options) for x in parts]) if parts else Trajectories.empty()
+    return [p / x for x in parts]
+
+
+def load_parts(path: str | os.PathLike, **npz_options) -> Trajectories:
+    """The movements of every part listed in ``DIR/parts.json``, concatenated in order."""
+    from deval.io.npz import load_npz
+
+    p = Path(path)
+    files = part_files(p)
+    manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
+    out = Trajectories.concat([load_npz(f, **npz_options) for f in files]) if files else Trajectories.empty()
     if int(manifest.get("movements", len(out))) != len(out):
         raise DataError(p, f"the manifest lists {manifest.get('movements')} movements, the parts hold {len(out)}")
+    return out
+
+
+def meta_columns(path: str | os.PathLike) -> list[str]:
+    """The metadata columns of the whole folder, as :func:`load_parts` would have them (from the manifest; an
+    older manifest without them: read from the parts, one at a time)."""
+    from deval.io.npz import load_npz
+
+    p = Path(path)
+    files = part_files(p)
+    columns = json.loads((p / MANIFEST).read_text(encoding="utf-8")).get("columns")
+    if isinstance(columns, list) and all(isinstance(c, str) for c in columns):
+        return columns
+    out: list[str] = []
+    for f in files:
+        out += [c for c in load_npz(f).meta.columns if c not in out]
     return out
 
 
@@ -77,6 +102,7 @@ class PartsWriter:
             raise DataError(self.out, "is a non-empty directory that is not a parts output")
         self.names: list[str] = []
         self.movements = 0
+        self.columns: list[str] = []
 
     def __enter__(self) -> "PartsWriter":
         from deval.atomic import staged_directory
@@ -93,6 +119,7 @@ class PartsWriter:
         save_npz(traj, self.stage / name, force=True)
         self.names.append(name)
         self.movements += len(traj)
+        self.columns += [c for c in traj.meta.columns if c not in self.columns]
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
@@ -103,5 +130,6 @@ class PartsWriter:
                     old.unlink()  # a previous, longer output (--force)
             # the manifest is the last file moved in (sorted names: "part-..." < "parts.json")
             write_text(self.stage / MANIFEST, json_text({"format": FORMAT_TAG, "parts": self.names,
-                                                         "movements": self.movements}, indent=1), force=True)
+                                                         "movements": self.movements, "columns": self.columns},
+                                                        indent=1), force=True)
         return bool(self._staging.__exit__(exc_type, exc, tb))

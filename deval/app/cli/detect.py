@@ -202,7 +202,7 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
     from deval.detectors import load_detector
     from deval.detectors.scoring import score_movements
     from deval.distributed import parse_scheduler, shard_runner
-    from deval.io import load_trajectories
+    from deval.io.streaming import count_movements, iter_trajectories
 
     check_not_an_input([out], [input_path])
     check_writable(out, force)
@@ -213,11 +213,11 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
         raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
                                  f"(train-detector --view raw), not {timing.get_view().name}",
                                  param_hint="--timing-check")
-    traj = load_trajectories(input_path, fmt)
-    n_chunks = -(-len(traj) // chunk)
-    with step_progress(n_chunks, "score", quiet) as advance, shard_runner(scheduler) as runner:
-        frame = score_movements(det, traj, chunk=chunk, timing=timing, by=by, runner=runner, progress=advance,
-                                source=input_path)
+    total = count_movements(input_path, fmt)
+    with step_progress(-(-total // chunk) if total else None, "score", quiet) as advance, \
+            shard_runner(scheduler) as runner:
+        frame = score_movements(det, iter_trajectories(input_path, fmt, chunk=chunk), chunk=chunk, timing=timing,
+                                by=by, runner=runner, progress=advance, source=input_path)
     write_text(out, frame.to_csv(index=False), force=force)
     what = "movements" if by == "movement" else f"{by}s"
     click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "

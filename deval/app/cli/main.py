@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "convert": "deval.app.cli.convert:convert",
     "demo": "deval.app.cli.demo:demo",
     "evaluate": "deval.app.cli.detect:evaluate",
+    "features": "deval.app.cli.features:features",
     "generate-negatives": "deval.app.cli.generate:generate_negatives",
     "list-generators": "deval.app.cli.generate:list_generators",
     "mine-negatives": "deval.app.cli.detect:mine_negatives",

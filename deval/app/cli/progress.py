@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 
 @contextlib.contextmanager
-def step_progress(total: int, label: str, quiet: bool = False) -> Iterator[Callable[[str], None]]:
+def step_progress(total: int | None, label: str, quiet: bool = False) -> Iterator[Callable[[str], None]]:
     """Yield ``advance(message)``: each call completes one of ``total`` steps and shows ``message``."""
     bar = tqdm(total=total, desc=label, disable=quiet, leave=False, unit="step", dynamic_ncols=True)
     try:

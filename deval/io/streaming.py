@@ -1,0 +1,60 @@
+"""Read a trajectory file in chunks: a parts folder one part at a time, so memory stays bounded.
+
+:func:`iter_trajectories` yields :class:`~deval.trajectories.Trajectories` of at most ``chunk`` movements,
+in file order, each read and checked as :func:`~deval.io.load_trajectories` reads a file. A parts folder
+(``deval generate-negatives --out DIR/``) is streamed: only one part is in memory at a time. Any other file
+is read whole (its format has no random access) and cut into chunks, so what follows it (features,
+scores) still works chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from deval.errors import ConfigError
+from deval.trajectories import Trajectories
+
+__all__ = ["count_movements", "iter_trajectories"]
+
+
+def iter_trajectories(path: str | os.PathLike, format: str | None = None, *, chunk: int = 20_000,
+                      **options: Any) -> Iterator[Trajectories]:
+    """Movements of ``path`` in chunks of at most ``chunk``, in order (options as :func:`load_trajectories`)."""
+    from deval.io import detect_format, load_trajectories
+    from deval.io.parts import meta_columns, part_files
+
+    if int(chunk) < 1:
+        raise ConfigError(f"chunk must be >= 1, got {chunk}")
+    p = Path(path)
+    fmt = format or (detect_format(p) if p.exists() else None)
+    if fmt == "parts":
+        files, columns = part_files(p), meta_columns(p)  # the manifest and every part are there, before any work
+        for part in files:
+            traj = load_trajectories(part, "npz", **options)
+            # every chunk has the whole folder's metadata columns (a part without one: missing values)
+            meta = traj.meta.reindex(columns=columns)
+            yield from _cut(Trajectories(traj.x, traj.y, traj.t, traj.offsets, traj.press, meta, traj.attrs), chunk)
+    else:
+        yield from _cut(load_trajectories(p, fmt, **options), chunk)
+
+
+def _cut(traj: Trajectories, chunk: int) -> Iterator[Trajectories]:
+    for start in range(0, len(traj), chunk):
+        yield traj[start:start + chunk]
+
+
+def count_movements(path: str | os.PathLike, format: str | None = None) -> int | None:
+    """Movements in ``path`` without reading them, when the file says (a parts manifest); else None."""
+    from deval.io import detect_format
+    from deval.io.parts import MANIFEST
+
+    p = Path(path)
+    if (format or detect_format(p)) != "parts":
+        return None
+    try:
+        return int(json.loads((p / MANIFEST).read_text(encoding="utf-8"))["movements"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
