@@ -101,6 +101,11 @@ def test_a_folder_output_is_written_part_by_part_and_read_as_one_file(tmp_path):
     expected = extract_features(a, groups=["timing", "geometry"])
     assert list(table["index"]) == list(range(len(a))) and list(table["style"]) == list(a.meta["style"])
     np.testing.assert_allclose(table[expected.columns].to_numpy(), expected.to_numpy(), rtol=1e-9)
+    # compare's subsample of a folder: the rows load_trajectories(...).subsample draws, taken part by part
+    from deval.io.streaming import load_subsample
+
+    sub, ref = load_subsample(tmp_path / "parts", n=500, seed=3), a.subsample(500, seed=3)
+    assert np.array_equal(sub.x, ref.x) and np.array_equal(sub.offsets, ref.offsets) and sub.meta.equals(ref.meta)
     r = runner.invoke(cli, ["features", str(tmp_path / "parts"), "--groups", "nope", "-o", str(tmp_path / "x.csv")])
     assert r.exit_code != 0 and "unknown feature group" in r.output and not (tmp_path / "x.csv").exists()
     r = runner.invoke(cli, [*args, "-o", str(tmp_path / "parts")])

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
 
-__all__ = ["count_movements", "iter_trajectories"]
+__all__ = ["count_movements", "iter_trajectories", "load_subsample"]
 
 
 def iter_trajectories(path: str | os.PathLike, format: str | None = None, *, chunk: int = 20_000,
@@ -58,3 +58,33 @@ def count_movements(path: str | os.PathLike, format: str | None = None) -> int |
         return int(json.loads((p / MANIFEST).read_text(encoding="utf-8"))["movements"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def load_subsample(path: str | os.PathLike, format: str | None = None, *, n: int | None, seed: int | None = 0,
+                   **options: Any) -> Trajectories:
+    """``load_trajectories(path).subsample(n, seed)``, the same movements, without holding the whole file when it is
+    a parts folder: the rows are drawn from the manifest's count and taken part by part."""
+    import numpy as np
+
+    from deval.io import detect_format, load_trajectories
+    from deval.io.parts import part_files
+
+    p = Path(path)
+    fmt = format or detect_format(p)
+    total = count_movements(p, fmt) if fmt == "parts" else None
+    if n is None or total is None or n >= total:
+        traj = load_trajectories(p, fmt, **options)
+        return traj if n is None else traj.subsample(n, seed=seed)
+    rows = np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))  # as Trajectories.subsample
+    picked, start = [], 0
+    for part in part_files(p):
+        traj = load_trajectories(part, "npz", **options)
+        lo, hi = np.searchsorted(rows, [start, start + len(traj)])
+        if hi > lo:
+            picked.append(traj.take(rows[lo:hi] - start))
+        start += len(traj)
+    if start != total:
+        from deval.errors import DataError
+
+        raise DataError(p, f"the manifest lists {total} movements, the parts hold {start}")
+    return Trajectories.concat(picked)

@@ -70,6 +70,7 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
     """
     from deval.compare import compare_sets
     from deval.io import load_trajectories
+    from deval.io.streaming import load_subsample
     from deval.reports.compare_report import REPORT_FILES, write_compare_report
     from deval.atomic import check_files_writable
 
@@ -90,13 +91,18 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
         c2st_classifier=classifier, c2st_folds=folds, group_by_user=group_by_user,
         mmd_permutations=permutations, baselines=not no_baselines, view=view, sequence_probe=sequence_probe,
     )
-    real_traj = load_trajectories(real, fmt)
+    def load(path):
+        if by_style or by_condition:  # split first, then each part is subsampled
+            return load_trajectories(path, fmt)
+        return load_subsample(path, fmt, n=max_samples, seed=seed)  # a parts folder is never held whole
+
+    real_traj = load(real)
     fake_trajs = {}
     real_for: dict = {}
     real_parts: dict = {}
     part_condition: dict[str, str] = {}
     for path in fakes:
-        traj = load_trajectories(path, fmt)
+        traj = load(path)
         parts = {Path(path).stem: traj}
         if by_style:
             parts = {f"{Path(path).stem}:{st}": traj[traj.style == st] for st in dict.fromkeys(traj.style)}
