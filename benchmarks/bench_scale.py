@@ -4,15 +4,15 @@ Command::
 
     python benchmarks/bench_scale.py --n 100000 [--n 1000000] [--schedulers none,local:1,local:2]
 
-Each stage runs as its own process (``deval`` on the command line, or a short
-Python call for features), so its peak resident memory is its own: the
+Each stage runs as its own process (``deval`` on the command line), so its peak resident memory is its own: the
 largest ``ru_maxrss`` among the processes it waited for (with Dask, the
 workers are counted when they are reaped; the driver holds the whole output).
-Stages: ``generate-negatives -s spline`` (N movements), the kinematic + spectral
-features of that file, ``score`` with an hgb detector trained on the shipped
+Stages: ``generate-negatives -s spline`` (N movements), ``deval features`` of that file (kinematic +
+spectral, written to a CSV), ``score`` with an hgb detector trained on the shipped
 sample, and ``compare`` of the shipped sample with the file (C2ST meter and MMD,
 the meter's default cap of 5,000 movements per side, compare's default cap of 20,000 per set).
-With ``--parts`` the negatives are written as a folder of ``.npz`` parts. Prints one row per
+With ``--parts`` the negatives are written as a folder of ``.npz`` parts, which features, score and compare
+stream (one part in memory at a time). Prints one row per
 (N, scheduler, stage).
 """
 
@@ -62,16 +62,14 @@ def main() -> None:
                 stages = {
                     "generate": [*deval, "generate-negatives", "-s", "spline", "--n", str(n), "--seed", "0", "-q",
                                  "--force", "-o", str(gen) + ("/" if args.parts else ""), *extra],
-                    "features": [sys.executable, "-c", "import sys; from deval.io import load_trajectories; "
-                                 "from deval.features import extract_features; "
-                                 "extract_features(load_trajectories(sys.argv[1]))", str(gen)],
+                    "features": [*deval, "features", str(gen), "-q", "--force", "-o", str(d / "f.csv"), *extra],
                     "score": [*deval, "score", str(d / "det"), str(gen), "-q", "--force", "-o", str(d / "s.csv"),
                               *extra],
                     "compare": [*deval, "compare", sample, str(gen), "-q", "--force", "--metrics", "c2st,mmd",
                                 "--no-baselines", "--out", str(d / "rep")],
                 }
                 for stage, cmd in stages.items():
-                    if sched != "none" and stage in ("features", "compare"):
+                    if sched != "none" and stage == "compare":
                         continue  # no --scheduler there
                     seconds, mib = measure(cmd)
                     print(f"{n:9d} {sched:>10s} {stage:>10s} {seconds:9.1f} {n / seconds:10.0f} {mib:9.0f}",
