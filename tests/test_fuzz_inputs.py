@@ -163,6 +163,7 @@ def test_cli_commands_give_one_line_errors(tmp_path_factory, payload):
                   "--force", "-q"],
                  ["train-detector", "--real", str(path), "--negatives", str(sample_path()), "--head", "logistic",
                   "--out", str(d / "det"), "--force", "-q"],
+                 ["features", str(path), "--out", str(d / "f.csv"), "--force", "-q"],
                  ["compare", str(sample_path()), str(path), "--metrics", "c2st,mmd", "--no-baselines",
                   "--no-sequence-probe", "--permutations", "5", "--out", str(d / "rep"), "--force", "-q"]):
         r = runner.invoke(cli, args)
@@ -172,6 +173,14 @@ def test_cli_commands_give_one_line_errors(tmp_path_factory, payload):
         if r.exit_code == 0 and args[0] == "generate-negatives":
             out = load_trajectories(d / "n.npz")
             assert np.isfinite(out.x).all() and np.isfinite(out.t).all()
+        if r.exit_code == 0 and args[0] == "features":
+            import pandas as pd
+
+            from deval.features import feature_names
+
+            table = pd.read_csv(d / "f.csv")
+            cols = [c for c in feature_names() if c in table.columns]
+            assert np.isfinite(table[cols].to_numpy(np.float64)).all()
         if r.exit_code == 0 and args[0] == "compare":
             text = (d / "rep" / "metrics.json").read_text()
             json.loads(text, parse_constant=lambda c: pytest.fail(f"metrics.json holds {c}"))

@@ -33,6 +33,10 @@ def features(input_path, out, fmt, groups, chunk, scheduler, quiet, force):
     from deval.features.table import feature_table
     from deval.io.streaming import count_movements, iter_trajectories
 
+    from pathlib import Path
+
+    if Path(out).suffix.lower() != ".csv":
+        raise click.BadParameter(f"{out}: the feature table is written as .csv", param_hint="--out")
     check_not_an_input([out], [input_path])
     check_writable(out, force)
     parse_scheduler(scheduler)
