@@ -19,7 +19,7 @@ LAYERS = (
     ("negatives", ("deval.negatives",)),
     ("detectors", ("deval.detectors",)),
     ("reports", ("deval.reports",)),
-    ("app", ("deval.app",)),
+    ("app", ("deval.app", "deval.hooks")),  # deval.hooks: the old import path of deval.app.hooks
 )
 ROOTS = {"deval": REPO / "deval", "deval.generators": REPO / "generators", "deval.detectors": REPO / "detectors",
          "deval.reports": REPO / "reports"}
@@ -123,3 +123,18 @@ def test_train_generator_refuses_what_cannot_be_trained():
         deval.train_generator("spline", None, "unused")
     with pytest.raises(ConfigError, match="has presets"):
         deval.train_generator("diffusion", None, "unused", preset="no-such-preset")
+
+
+def test_the_old_hooks_path_still_imports_with_a_deprecation_warning():
+    import importlib
+    import sys
+
+    for name in [m for m in sys.modules if m == "deval.hooks" or m.startswith("deval.hooks.")]:
+        del sys.modules[name]
+    with pytest.warns(DeprecationWarning, match="deval.app.hooks"):
+        old = importlib.import_module("deval.hooks")
+    from deval.app import hooks
+    from deval.app.hooks import diffusion_eval
+
+    assert old.DiffusionEvalHook is hooks.DiffusionEvalHook
+    assert importlib.import_module("deval.hooks.diffusion_eval") is diffusion_eval
