@@ -296,7 +296,7 @@ class GesturesBot(Generator):
             start_pt[:, hov], end_pt[:, hov] = last, np.where(used[:, None], a[:, j], last)
             easing[:, hov] = HOVER_EASING
             bow[:, hov] = curv[:, j, 0] * np.hypot(*(end_pt[:, hov] - last).T)
-            is_click, is_swipe, is_drag = kinds[:, j] == CLICK, kinds[:, j] == SWIPE, kinds[:, j] == DRAG
+            is_click, is_swipe = kinds[:, j] == CLICK, kinds[:, j] == SWIPE
             # first pressed phase: click hold, swipe move, drag hold at A
             start_pt[:, base + 1] = a[:, j]
             end_pt[:, base + 1] = np.where(is_swipe[:, None], b[:, j], a[:, j])

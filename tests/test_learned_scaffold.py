@@ -402,7 +402,7 @@ def _learned_configs():
 
 @pytest.mark.parametrize("key,value", [("train.batch_size", 0), ("train.steps", 0), ("train.ema_decay", 1.0),
                                        ("train.num_threads", -1), ("train.val_every", -1), ("train.val_samples", 1),
-                                       ("sample.batch_size", 0)])
+                                       ("train.wandb_mode", "cloud"), ("sample.batch_size", 0)])
 def test_every_learned_generator_checks_the_shared_settings(key, value):
     from deval.generators.learned.config_sections import BatchSettings, RunSettings, ValidationSettings
 
@@ -435,3 +435,17 @@ def test_a_registered_sampler_is_a_valid_sample_sampler():
         assert DiffusionConfig().override({"sample.sampler": "my-ddim"}).sample.sampler == "my-ddim"
     finally:
         SAMPLERS.unregister("my-ddim")
+
+
+@pytest.mark.parametrize("name", ["gan", "keyframe-diffusion"])
+def test_train_wandb_in_the_config_asks_for_wandb_in_every_learned_generator(name, tmp_path, monkeypatch):
+    import sys
+
+    from deval.data import load_sample
+    from deval.generators import get
+
+    monkeypatch.setitem(sys.modules, "wandb", None)  # import wandb -> ImportError
+    with pytest.raises(ConfigError, match="wandb"):
+        get(name).train_run(load_sample()[:100], tmp_path / "run", preset_name="smoke",
+                            overrides={"train.wandb": True})
+    assert not (tmp_path / "run").exists()  # nothing was written

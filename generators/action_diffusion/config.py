@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from deval.configs import preset_names
 from deval.generators.diffusion.config import DiffusionSettings
-from deval.generators.learned.config_sections import (OptimiserSettings, SampledValidationSettings,
+from deval.generators.learned.config_sections import (WANDB_MODES, OptimiserSettings, SampledValidationSettings,
                                                         SamplingSettings)
 from deval.generators.learned.sectioned_config import SectionedConfig
 from deval.metrics.gestures import GESTURE_TYPES
@@ -45,8 +45,6 @@ __all__ = ["ActionDataConfig", "ActionModelConfig", "ActionTrainConfig", "Action
 VAL_SPLITS = ("auto", "random", "user")
 #: ``data.condition``: gesture-type labels (with a learned null for guidance) or none
 CONDITIONS = ("gesture", "none")
-#: ``train.wandb_mode`` (``wandb.init(mode=...)``)
-WANDB_MODES = ("offline", "online", "disabled")
 #: ``sample.gesture``: the learned null condition, types drawn from the training mix, or one type
 GESTURE_MODES = ("unconditional", "mix") + GESTURE_TYPES
 
@@ -113,25 +111,21 @@ class ActionModelConfig:
 
 @dataclass
 class ActionTrainConfig(OptimiserSettings, SampledValidationSettings):
-    """Optimisation and validation (the shared settings), the epoch alternative to ``steps``, the recreation
-    check and experiment logging."""
+    """Optimisation, validation and experiment logging (the shared settings), the epoch alternative to
+    ``steps`` and the recreation check."""
 
     batch_size: int = 64
     steps: int = 12000  #: optimiser steps (unless num_epochs > 0)
     num_epochs: float = 0.0  #: > 0: steps = ceil(num_epochs * training sequences / batch_size)
     val_samples: int = 500  #: sequences recreated and sampled per validation
     recreation_noise: float = 0.5  #: the recreation noises to this fraction of the schedule (t = T/2)
-    wandb: bool = False  #: also log the metrics lines to Weights & Biases (needs `pip install wandb`)
     wandb_project: str = "deval-action-diffusion"
-    wandb_mode: str = "offline"  #: "offline" (no network; `wandb sync` later), "online" or "disabled"
 
     def checks(self) -> list[tuple[bool, str]]:
         """The shared ranges, then this section's."""
         return super().checks() + [
             (self.num_epochs >= 0, "train.num_epochs must be >= 0 (0 = use train.steps)"),
             (0 < self.recreation_noise < 1, "train.recreation_noise must be in (0, 1)"),
-            (self.wandb_mode in WANDB_MODES, "train.wandb_mode must be 'offline', 'online' or 'disabled'"),
-            (bool(self.wandb_project.strip()), "train.wandb_project must not be empty"),
         ]
 
 

@@ -41,7 +41,6 @@ import math
 import numpy as np
 import torch
 
-from deval.generators.learned.callbacks import WandbCallback
 from deval.generators.learned.ema import EMA
 from deval.generators.learned.training_run import TrainingRun
 from deval.metrics.gestures import GESTURE_TYPES, gesture_mix, gesture_mix_difference
@@ -78,14 +77,6 @@ class ActionDiffusionTraining(TrainingRun):
     score_keys = ("action_score", "val_loss")
     recent_window = 200
     divergence_hint = "lower train.lr"
-
-    # ------------------------------------------------------------------ run
-    def run(self):
-        """Train; with ``train.wandb`` a W&B callback joins the run (a missing ``wandb`` fails before any work)."""
-        t = self.config.train
-        if t.wandb and not any(isinstance(cb, WandbCallback) for cb in self.callbacks):
-            self.callbacks.append(WandbCallback(t.wandb_project, t.wandb_mode))
-        return super().run()
 
     def split_data(self) -> tuple[Trajectories, Trajectories, dict]:
         train, val, record = split_actions(self.data, self.cfg)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BatchSettings", "OptimiserSettings", "RunSettings", "SampledValidationSettings", "SamplingSettings",
-           "ValidationSettings"]
+__all__ = ["BatchSettings", "ExperimentLogSettings", "OptimiserSettings", "RunSettings",
+           "SampledValidationSettings", "SamplingSettings", "ValidationSettings", "WANDB_MODES"]
 
 class _Checks:
     """End of the cooperative ``checks()`` chain."""
@@ -23,9 +23,27 @@ class _Checks:
         return []
 
 
+#: ``train.wandb_mode`` (``wandb.init(mode=...)``)
+WANDB_MODES = ("offline", "online", "disabled")
+
+
 @dataclass
-class RunSettings(_Checks):
-    """Length of a run, batch, EMA and threads: what any training loop has."""
+class ExperimentLogSettings(_Checks):
+    """Weights & Biases from the configuration (the same as ``train-generator --wandb-project``)."""
+
+    wandb: bool = False  #: also log the metrics lines to Weights & Biases (needs `pip install 'deval[wandb]'`)
+    wandb_project: str = ""  #: "" = deval-<generator>
+    wandb_mode: str = "offline"  #: "offline" (no network; `wandb sync` later), "online" or "disabled"
+
+    def checks(self) -> list[tuple[bool, str]]:
+        return super().checks() + [
+            (self.wandb_mode in WANDB_MODES, "train.wandb_mode must be 'offline', 'online' or 'disabled'"),
+        ]
+
+
+@dataclass
+class RunSettings(ExperimentLogSettings):
+    """Length of a run, batch, EMA and threads, and the W&B switch: what any training loop has."""
 
     batch_size: int = 128
     steps: int = 4000  #: optimiser steps (the CLI's --epochs converts to steps)

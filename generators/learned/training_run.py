@@ -58,7 +58,7 @@ from deval.errors import CheckpointError, DataError
 from deval.trajectories import Endpoints, Trajectories
 
 from .batches import ShuffledBatches
-from .callbacks import TrainingCallback
+from .callbacks import TrainingCallback, WandbCallback
 from .checkpoint import CheckpointFormat, load_tensor_dict, save_tensor_dict
 from .data_parallel import DataParallel
 from .lr_schedule import warmup_cosine_lr
@@ -263,6 +263,10 @@ class TrainingRun(abc.ABC):
         """Train (see the module docstring) and return :meth:`result` (under ``torchrun``: on every rank; only
         rank 0's has the validation history)."""
         self.t_start = time.perf_counter()
+        t = self.config.train
+        if getattr(t, "wandb", False) and not any(isinstance(cb, WandbCallback) for cb in self.callbacks):
+            # train.wandb: the callback --wandb-project adds (a missing wandb fails here, before any work)
+            self.callbacks.append(WandbCallback(t.wandb_project or f"deval-{self.name}", t.wandb_mode))
         self.dist = DataParallel.from_env()
         self.device = self.dist.start(resolve_device(self.device_name))
         threads_before = torch.get_num_threads()
