@@ -207,3 +207,58 @@ def test_weights_are_safetensors_and_a_corrupt_file_is_refused(trained, tmp_path
     (bad / "model.safetensors").write_bytes(b"\x00" * 40)
     with pytest.raises(CheckpointError, match="safetensors"):
         registry.get("diffusion").load(bad)
+
+
+def test_a_distilled_student_samples_what_its_teacher_does_in_half_the_steps(trained, data_file):
+    """Progressive distillation: the student's 2 DDIM steps land nearer the teacher's 4-step samples (same noise,
+    same goals) than the teacher's own 2 steps do."""
+    import torch
+
+    from deval.generators.diffusion.distillation import distill_halving
+    from deval.generators.diffusion.generator import DiffusionGenerator
+    from deval.generators.learned.batches import training_goal
+    from deval.io import load_trajectories
+
+    out, _ = trained
+    net, enc, _ = DiffusionGenerator.load(out)._require()
+    data = load_trajectories(data_file)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    student = distill_halving(net, enc, data, teacher_steps=4, iterations=120, batch_size=64, lr=1e-4, seed=0)
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in before.items())  # the teacher is untouched
+    cb = enc.canonical(data[:200])
+    _, mask = enc.features_of(cb)
+    goal = training_goal(enc, cb, 0.0, None)
+
+    def sample(model, steps):
+        return model.sample(mask, goal, sampler="ddim", steps=steps, generator=torch.Generator().manual_seed(1))
+
+    ref = sample(net, 4)
+
+    def err(x):
+        return float((((x - ref) ** 2) * mask[..., None]).sum() / mask.sum())
+
+    assert err(sample(student, 2)) < 0.6 * err(sample(net, 2)), (err(sample(student, 2)), err(sample(net, 2)))
+
+
+def test_distill_command_writes_a_half_step_checkpoint(trained, data_file, tmp_path):
+    out, _ = trained
+    r = CliRunner().invoke(cli, ["distill", str(out), "--data", str(data_file), "--out", str(tmp_path / "fast"),
+                                 "--iterations", "3", "--batch-size", "32", "-q"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    teacher_steps = json.loads((out / "best" / "config.json").read_text())["sample"]["steps"] \
+        if (out / "best").exists() else json.loads((out / "final" / "config.json").read_text())["sample"]["steps"]
+    assert summary["student_steps"] == teacher_steps // 2 and summary["iterations"] == 3
+    cfg = json.loads((tmp_path / "fast" / "config.json").read_text())
+    assert cfg["sample"] == {**cfg["sample"], "sampler": "ddim", "steps": teacher_steps // 2}
+    assert json.loads((tmp_path / "fast" / "encoder.json").read_text())["extra"]["distillation"]["teacher_steps"] \
+        == teacher_steps
+    r = CliRunner().invoke(cli, ["generate-negatives", "-s", "diffusion", "--checkpoint",
+                                 f"diffusion={tmp_path / 'fast'}", "--n", "20", "-q", "-o", str(tmp_path / "n.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["distill", str(out), "--data", str(data_file), "--out", str(tmp_path / "fast"),
+                                 "--iterations", "3", "-q"])
+    assert r.exit_code == 1 and "already exists" in r.output
+    r = CliRunner().invoke(cli, ["distill", str(out), "--data", str(data_file), "--out", str(tmp_path / "odd"),
+                                 "--teacher-steps", "3", "-q"])
+    assert r.exit_code == 1 and "even" in r.output and not (tmp_path / "odd").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,17 @@ class DiffusionGenerator(CheckpointGenerator):
 
             if pretrained.available():
                 self._load_weights(pretrained.checkpoint_path())
+
+    def _load_weights(self, directory) -> None:
+        """A checkpoint directory, or the name of a shipped model (``sapimouse-small``)."""
+        import re
+
+        from . import pretrained
+
+        name = os.fspath(directory)
+        if not Path(name).exists() and re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) and pretrained.available(name):
+            directory = pretrained.checkpoint_path(name)
+        super()._load_weights(directory)
 
     @classmethod
     def training_run_class(cls) -> type:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "compare": "deval.app.cli.compare:compare",
     "convert": "deval.app.cli.convert:convert",
     "demo": "deval.app.cli.demo:demo",
+    "distill": "deval.app.cli.distill:distill",
     "evaluate": "deval.app.cli.detect:evaluate",
     "features": "deval.app.cli.features:features",
     "generate-negatives": "deval.app.cli.generate:generate_negatives",
