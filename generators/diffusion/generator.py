@@ -46,7 +46,7 @@ class DiffusionGenerator(CheckpointGenerator):
     """
 
     name = "diffusion"
-    description = ("denoising diffusion model trained on real movements (default: the shipped sapimouse-small "
+    description = ("denoising diffusion model trained on real movements (default: the shipped sapimouse-small-fast "
                    "model; --checkpoint DIR for your own, see train-generator)")
     param_specs = (
         CHECKPOINT_PARAM,

@@ -1,9 +1,10 @@
 """Pretrained diffusion checkpoints shipped with deval (package data).
 
-``sapimouse-small`` (:data:`DEFAULT_MODEL`) is what ``deval generate-negatives
---source diffusion`` samples from when no ``--checkpoint`` is given; its model
-card is ``sapimouse-small/MODEL_CARD.md`` (data, command, hardware, wall time,
-measured realism, limits). A checkpoint directory holds tensors only
+``sapimouse-small-fast`` (:data:`DEFAULT_MODEL`) is what ``deval generate-negatives
+--source diffusion`` samples from when no ``--checkpoint`` is given: ``sapimouse-small``
+distilled to 5 DDIM steps (``deval distill``). ``sapimouse-small``, its 10-step teacher,
+ships too (``--checkpoint diffusion=sapimouse-small``). Each has a model card,
+``<name>/MODEL_CARD.md`` (data, command, hardware, wall time, measured quality, limits). A checkpoint directory holds tensors only
 (``model.safetensors``) and JSON
 (``config.json``, ``normalizer.json``, ``encoder.json``, ``logger.json``).
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 __all__ = ["DEFAULT_MODEL", "available", "checkpoint_path", "model_card", "card"]
 
 #: Name of the default pretrained model.
-DEFAULT_MODEL = "sapimouse-small"
+DEFAULT_MODEL = "sapimouse-small-fast"
 
 
 def checkpoint_path(name: str = DEFAULT_MODEL) -> Path:
