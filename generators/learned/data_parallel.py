@@ -14,7 +14,7 @@ with one all-reduce of a flat buffer after ``backward`` (what ``DistributedDataP
 before clipping and the optimiser step. Because the per-row random draws are made at the global batch's
 shape and then sliced (``rows`` of :meth:`DiffusionModel.loss`), a diffusion step on N processes
 computes the same loss and gradient as one process on the whole batch, up to float summation order.
-Only rank 0 validates, writes checkpoints and ``metrics.jsonl``, shows progress and returns the summary.
+Only rank 0 validates, writes checkpoints and ``metrics.jsonl``, shows progress and prints the summary.
 """
 
 from __future__ import annotations
