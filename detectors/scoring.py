@@ -39,6 +39,7 @@ def score_movements(detector, traj: "Trajectories | Iterable[Trajectories]", *, 
     the timing columns when ``timing`` is given, then the metadata; pooled as :func:`pool_scores` for ``by``.
     """
     from deval.distributed import ShardRunner
+    from deval.io.streaming import chunks_of
 
     if by not in POOL_LEVELS:
         raise ConfigError(f"by must be one of {', '.join(POOL_LEVELS)}, not {by!r}")
@@ -46,11 +47,8 @@ def score_movements(detector, traj: "Trajectories | Iterable[Trajectories]", *, 
         raise ConfigError(f"the timing check must be trained on the raw view (train-detector --view raw), "
                           f"not {timing.get_view().name}")
     total = len(traj) if isinstance(traj, Trajectories) else None
-    parts = [traj] if isinstance(traj, Trajectories) else traj
-    chunks = (part[s:s + chunk] for part in parts for s in range(0, len(part), chunk))
     frames, done = [], 0
-    for frame in (runner or ShardRunner()).run(_score_frame, chunks, detector, timing):
-        frame.insert(0, "index", np.arange(done, done + len(frame)))
+    for frame in (runner or ShardRunner()).run_frames(_score_frame, chunks_of(traj, chunk), detector, timing):
         frames.append(frame)
         done += len(frame)
         if progress is not None:

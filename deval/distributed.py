@@ -60,6 +60,17 @@ class ShardRunner:
             return (fn(shard, *shared) for shard in shards)
         return self._windowed(fn, iter(shards), shared)
 
+    def run_frames(self, fn: Callable[..., Any], chunks: Iterable[Any], *shared: Any) -> Iterator[Any]:
+        """:meth:`run` for shards that each return a DataFrame with one row per movement of their chunk: every
+        frame gets a first column ``index``, the row of the movement in the whole input."""
+        import numpy as np
+
+        offset = 0
+        for frame in self.run(fn, chunks, *shared):
+            frame.insert(0, "index", np.arange(offset, offset + len(frame), dtype=np.int64))
+            offset += len(frame)
+            yield frame
+
     def _windowed(self, fn: Callable[..., Any], shards: Iterator[Any], shared: tuple) -> Iterator[Any]:
         from collections import deque
 

@@ -64,9 +64,7 @@ def train_generator(generator: str, data: Trajectories, out: str | os.PathLike, 
     ``callbacks`` are :class:`~deval.generators.learned.callbacks.TrainingCallback` objects (e.g. W&B).
     Returns the JSON-ready summary of the run (final checkpoint, steps, losses, validation).
     """
-    if epochs is not None and steps is not None:
-        raise ConfigError("give epochs or steps, not both")
-    cls = check_trainable(generator, preset)
+    cls = check_trainable(generator, preset)  # its build_config refuses epochs and steps together
     return cls.train_run(data, out, preset_name=preset, config_file=config_file, overrides=dict(overrides or {}),
                          epochs=epochs, steps=steps, device=device, resume=resume, val_split=val_split, seed=seed,
                          force=force, progress=progress, callbacks=callbacks)

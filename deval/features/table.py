@@ -21,7 +21,7 @@ def feature_table(source: Trajectories | Iterable[Trajectories], *, groups=None,
     ----------
     source : Trajectories, or an iterable of them (:func:`deval.io.streaming.iter_trajectories`)
         Read lazily: only the chunks in flight are in memory.
-    chunk : movements per frame (a Trajectories source is cut into chunks of this size)
+    chunk : movements per frame at most (the source is cut into pieces of this size)
     runner : a :class:`deval.distributed.ShardRunner` (here, or on Dask workers); the frames are the same
 
     Yields
@@ -30,14 +30,9 @@ def feature_table(source: Trajectories | Iterable[Trajectories], *, groups=None,
     (the same numbers as for the whole set at once: every feature is per movement).
     """
     from deval.distributed import ShardRunner
+    from deval.io.streaming import chunks_of
 
-    chunks = source if not isinstance(source, Trajectories) else (
-        source[s:s + chunk] for s in range(0, len(source), chunk))
-    offset = 0
-    for frame in (runner or ShardRunner()).run(_frame, chunks, groups, spectral, rate_hz):
-        frame.insert(0, "index", range(offset, offset + len(frame)))
-        offset += len(frame)
-        yield frame
+    yield from (runner or ShardRunner()).run_frames(_frame, chunks_of(source, chunk), groups, spectral, rate_hz)
 
 
 def _frame(chunk: Trajectories, groups, spectral: bool, rate_hz: float | None) -> pd.DataFrame:

@@ -39,7 +39,6 @@ from deval.trajectories import Trajectories
 log = logging.getLogger(__name__)
 
 
-
 def detect_format(path: str | os.PathLike) -> str:
     """Guess a file's format from its extension (and, for ``.npy``/``.csv``, its content)."""
     from deval.io.detect import detect_format as _detect
@@ -193,6 +192,6 @@ def save_trajectories(traj: Trajectories, path: str | os.PathLike, force: bool =
 
 
 __all__ = [
-    "FORMATS", "FileFormat", "write_formats", "detect_format", "load_trajectories", "save_trajectories", "load_npz", "save_npz",
-    "load_action_splits", "save_actions",
+    "FORMATS", "FileFormat", "write_formats", "detect_format", "load_trajectories", "save_trajectories", "load_npz",
+    "save_npz", "load_action_splits", "save_actions",
 ]

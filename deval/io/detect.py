@@ -78,7 +78,7 @@ def detect_format(path: str | os.PathLike) -> str:
                 raise DataError(p, "not a text file (binary content); expected a CSV with a header row")
         header = _csv_header(p)
         if ext == "" and not ("traj_id" in header or any("timestamp" in h for h in header)):
-            raise DataError(p, "no file extension and no known CSV header; use --format (npz, padded, actions, csv, events, json)")
+            raise DataError(p, f"no file extension and no known CSV header; use --format ({_format_names()})")
         if "traj_id" in header:
             return "csv"
         if any("timestamp" in h for h in header):
@@ -92,4 +92,11 @@ def detect_format(path: str | os.PathLike) -> str:
     plugin = plugin_format_for(ext)
     if plugin is not None:
         return plugin
-    raise DataError(p, f"unknown file extension {ext or '(none)'!r}; use --format (npz, padded, actions, csv, events, json)")
+    raise DataError(p, f"unknown file extension {ext or '(none)'!r}; use --format ({_format_names()})")
+
+
+def _format_names() -> str:
+    """The formats ``--format`` takes, built-ins and plugins (the file-format registry)."""
+    from deval.io.formats import FORMATS
+
+    return ", ".join(FORMATS.available())

@@ -91,11 +91,15 @@ for _fmt in _BUILTINS:
 _BUILTIN_NAMES = frozenset(f.name for f in _BUILTINS)
 
 
+def _plugins() -> list[FileFormat]:
+    """The registered formats that are not built in."""
+    return [FORMATS.get(n) for n in FORMATS.available() if n not in _BUILTIN_NAMES]
+
+
 def write_formats() -> dict[str, str]:
     """Output suffix -> the format :func:`~deval.io.save_trajectories` writes for it (built-ins win)."""
     out: dict[str, str] = {}
-    plugins = [FORMATS.get(n) for n in FORMATS.available() if n not in _BUILTIN_NAMES]
-    for fmt in (*_BUILTINS, *plugins):
+    for fmt in (*_BUILTINS, *_plugins()):
         if fmt.save is not None:
             for suffix in fmt.suffixes:
                 out.setdefault(suffix, fmt.name)
@@ -104,9 +108,5 @@ def write_formats() -> dict[str, str]:
 
 def plugin_format_for(suffix: str) -> str | None:
     """The registered non-built-in format that claims ``suffix``, if any (detection's last resort)."""
-    for name in FORMATS.available():
-        fmt = FORMATS.get(name)
-        if name not in _BUILTIN_NAMES and suffix.lower() in fmt.suffixes:
-            return name
-    return None
+    return next((fmt.name for fmt in _plugins() if suffix.lower() in fmt.suffixes), None)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from deval.errors import DataError
 from deval.trajectories import Trajectories
 
-__all__ = ["MANIFEST", "PartsWriter", "is_parts_dir", "load_parts", "meta_columns", "part_files"]
+__all__ = ["MANIFEST", "PartsManifest", "PartsWriter", "is_parts_dir", "load_parts", "meta_columns", "part_files",
+           "read_manifest"]
 
 MANIFEST = "parts.json"
 FORMAT_TAG = "deval-npz-parts"
@@ -35,8 +37,18 @@ def is_parts_dir(path: str | os.PathLike) -> bool:
     return p.is_dir() and (p / MANIFEST).is_file()
 
 
-def part_files(path: str | os.PathLike) -> list[Path]:
-    """The part files of ``DIR/parts.json``, in order (DataError: a bad manifest or a missing part)."""
+@dataclass(frozen=True)
+class PartsManifest:
+    """``DIR/parts.json``, checked: the part files in order, the movement count and the metadata columns (None in
+    manifests written before they were recorded)."""
+
+    files: list[Path]
+    movements: int | None
+    columns: list[str] | None
+
+
+def read_manifest(path: str | os.PathLike) -> PartsManifest:
+    """The manifest of a parts folder (DataError: unreadable, not a parts manifest, or a part missing)."""
     p = Path(path)
     try:
         manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
@@ -51,34 +63,41 @@ def part_files(path: str | os.PathLike) -> list[Path]:
     missing = [x for x in parts if not (p / x).is_file()]
     if missing:
         raise DataError(p, f"missing part(s) {', '.join(missing[:3])}")
-    return [p / x for x in parts]
+    try:
+        movements = int(manifest["movements"]) if "movements" in manifest else None
+    except (TypeError, ValueError):
+        movements = None
+    columns = manifest.get("columns")
+    if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
+        columns = None
+    return PartsManifest([p / x for x in parts], movements, columns)
+
+
+def part_files(path: str | os.PathLike) -> list[Path]:
+    """The part files of ``DIR/parts.json``, in order (DataError: a bad manifest or a missing part)."""
+    return read_manifest(path).files
 
 
 def load_parts(path: str | os.PathLike, **npz_options) -> Trajectories:
     """The movements of every part listed in ``DIR/parts.json``, concatenated in order."""
     from deval.io.npz import load_npz
 
-    p = Path(path)
-    files = part_files(p)
-    manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
-    out = Trajectories.concat([load_npz(f, **npz_options) for f in files]) if files else Trajectories.empty()
-    if int(manifest.get("movements", len(out))) != len(out):
-        raise DataError(p, f"the manifest lists {manifest.get('movements')} movements, the parts hold {len(out)}")
+    m = read_manifest(path)
+    out = Trajectories.concat([load_npz(f, **npz_options) for f in m.files]) if m.files else Trajectories.empty()
+    if m.movements is not None and m.movements != len(out):
+        raise DataError(Path(path), f"the manifest lists {m.movements} movements, the parts hold {len(out)}")
     return out
 
 
-def meta_columns(path: str | os.PathLike) -> list[str]:
+def meta_columns(manifest: PartsManifest) -> list[str]:
     """The metadata columns of the whole folder, as :func:`load_parts` would have them (from the manifest; an
     older manifest without them: read from the parts, one at a time)."""
     from deval.io.npz import load_npz
 
-    p = Path(path)
-    files = part_files(p)
-    columns = json.loads((p / MANIFEST).read_text(encoding="utf-8")).get("columns")
-    if isinstance(columns, list) and all(isinstance(c, str) for c in columns):
-        return columns
+    if manifest.columns is not None:
+        return manifest.columns
     out: list[str] = []
-    for f in files:
+    for f in manifest.files:
         out += [c for c in load_npz(f).meta.columns if c not in out]
     return out
 

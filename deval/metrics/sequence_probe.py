@@ -25,7 +25,6 @@ import torch
 from torch import nn
 
 from deval.errors import DataError
-from deval.thread_jobs import run_jobs, torch_threads
 
 
 class SequenceProbeNet(nn.Module):
@@ -107,8 +106,25 @@ def sequence_fold_jobs(
     epochs: int = 8,
     batch_size: int = 512,
 ) -> list[Callable[[], np.ndarray]]:
-    """One job per fold (see :mod:`deval.thread_jobs`): fit the probe on the fold's training part and
-    return the probabilities of "fake" of its test part. Arguments as :func:`cross_fit_sequence_probe`."""
+    """One job per fold (run them with :func:`deval.thread_jobs.run_jobs`): fit the probe on the fold's training
+    part and return the probabilities of "fake" of its test part, an array of its length.
+
+    Parameters
+    ----------
+    seqs : numpy.ndarray, float, shape (N, T, C)
+        Per-step inputs (already scaled to order 1; padding is ignored).
+    mask : numpy.ndarray, bool, shape (N, T)
+        Valid steps.
+    y : numpy.ndarray, int, shape (N,)
+        Labels (0 real, 1 fake).
+    splits : sequence of (train_idx, test_idx)
+        The folds (every sample in exactly one test part).
+    seed : int
+        Seeds the network initialisation, the inner split and the batch order of each fold.
+    epochs : int
+        Upper bound on training epochs per fold (early stopping on an inner split).
+    batch_size : int
+    """
     if seqs.ndim != 3 or mask.shape != seqs.shape[:2] or len(y) != len(seqs):
         raise DataError("sequences", f"expected (N, T, C) inputs with an (N, T) mask and N labels, got "
                         f"{seqs.shape}, {mask.shape}, {len(y)}")
@@ -130,52 +146,3 @@ def sequence_fold_jobs(
         return run
 
     return [job(k, train, test) for k, (train, test) in enumerate(splits)]
-
-
-def cross_fit_sequence_probe(
-    seqs: np.ndarray,
-    mask: np.ndarray,
-    y: np.ndarray,
-    splits: Sequence[tuple[np.ndarray, np.ndarray]],
-    *,
-    seed: int = 0,
-    epochs: int = 8,
-    batch_size: int = 512,
-    n_threads: int | None = 1,
-    n_jobs: int | None = None,
-) -> np.ndarray:
-    """Out-of-fold probabilities of label 1 from the sequence probe.
-
-    Parameters
-    ----------
-    seqs : numpy.ndarray, float, shape (N, T, C)
-        Per-step inputs (already scaled to order 1; padding is ignored).
-    mask : numpy.ndarray, bool, shape (N, T)
-        Valid steps.
-    y : numpy.ndarray, int, shape (N,)
-        Labels (0 real, 1 fake).
-    splits : sequence of (train_idx, test_idx)
-        The folds (every sample in exactly one test part).
-    seed : int
-        Seeds the network initialisation, the inner split and the batch order of each fold.
-    epochs : int
-        Upper bound on training epochs per fold (early stopping on an inner split).
-    batch_size : int
-    n_threads : int, optional
-        Torch CPU threads while fitting (restored afterwards); None keeps the current setting.
-    n_jobs : int, optional
-        Folds fitted side by side (threads; default :func:`~deval.thread_jobs.default_jobs`); the result
-        does not depend on it.
-
-    Returns
-    -------
-    numpy.ndarray, float64, shape (N,)
-        Probability of "fake" for each sample, predicted by the model of the fold that held it out.
-    """
-    jobs = sequence_fold_jobs(seqs, mask, y, splits, seed=seed, epochs=epochs, batch_size=batch_size)
-    with torch_threads(n_threads):
-        parts = run_jobs(jobs, n_jobs, n_threads=None)
-    proba = np.full(len(y), np.nan)
-    for p, (_, test) in zip(parts, splits):
-        proba[test] = p
-    return proba

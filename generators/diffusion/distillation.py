@@ -82,17 +82,11 @@ def distill_halving(teacher: DiffusionModel, encoder, data: Trajectories, *, tea
         goal = training_goal(encoder, b, 0.0, None)
         m = mask.float()[..., None]
         n = len(mask)
-        # the teacher's path: states x_i at ts[i], with the self-conditioning input each step saw
-        with torch.no_grad():
-            x = torch.randn((n, length, encoder.n_channels), generator=g) * m
-            sc, states = None, []
-            for t in ts:
-                tt = torch.full((n,), t, dtype=torch.long)
-                out = teacher.denoiser(x, tt, goal, None, mask, sc if teacher.self_condition else None).float()
-                states.append((x, sc, t))
-                step = sched.step(out, t, x)
-                x, sc = step.prev_sample * m, step.pred_original_sample * m
-            states.append((x, sc, -1))
+        # the teacher's path: states x_i at ts[i], with the self-conditioning input (the last clean estimate)
+        x = torch.randn((n, length, encoder.n_channels), generator=g) * m
+        states = [(x, None, ts[0])]
+        teacher.sample(mask, goal, sampler=sched, steps=teacher_steps, start=(x, ts[0]),
+                       on_step=lambda i, _n, _t, x_i, x0: states.append((x_i, x0, ts[i + 1] if i + 1 < len(ts) else -1)))
         loss = torch.zeros(())
         for j in range(teacher_steps // 2):
             xj, scj, t = states[2 * j]

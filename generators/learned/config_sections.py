@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .callbacks import WANDB_MODES  # train.wandb_mode: wandb.init(mode=...)
+
 __all__ = ["BatchSettings", "ExperimentLogSettings", "OptimiserSettings", "RunSettings",
            "SampledValidationSettings", "SamplingSettings", "ValidationSettings", "WANDB_MODES"]
 
@@ -23,8 +25,6 @@ class _Checks:
         return []
 
 
-#: ``train.wandb_mode`` (``wandb.init(mode=...)``)
-WANDB_MODES = ("offline", "online", "disabled")
 
 
 @dataclass

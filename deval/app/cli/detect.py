@@ -208,11 +208,7 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
     check_writable(out, force)
     parse_scheduler(scheduler)
     det = load_detector(detector_dir, device=device)
-    timing = None if timing_dir is None else load_detector(timing_dir, device=device)
-    if timing is not None and timing.get_view().kind != "raw":
-        raise click.BadParameter(f"{timing_dir}: the timing check must be trained on the raw view "
-                                 f"(train-detector --view raw), not {timing.get_view().name}",
-                                 param_hint="--timing-check")
+    timing = None if timing_dir is None else load_detector(timing_dir, device=device)  # score_movements checks it
     total = count_movements(input_path, fmt)
     with step_progress(-(-total // chunk) if total else None, "score", quiet) as advance, \
             shard_runner(scheduler) as runner:

@@ -27,13 +27,13 @@ def features(input_path, out, fmt, groups, chunk, scheduler, quiet, force):
     Example:
       deval features negatives/ --out features.csv --scheduler local:4
     """
+    from pathlib import Path
+
     from deval.atomic import atomic_write, check_not_an_input, check_writable
     from deval.distributed import parse_scheduler, shard_runner
     from deval.features import feature_names
     from deval.features.table import feature_table
     from deval.io.streaming import count_movements, iter_trajectories
-
-    from pathlib import Path
 
     if Path(out).suffix.lower() != ".csv":
         raise click.BadParameter(f"{out}: the feature table is written as .csv", param_hint="--out")
@@ -43,14 +43,13 @@ def features(input_path, out, fmt, groups, chunk, scheduler, quiet, force):
     selected = [g.strip() for g in groups.split(",") if g.strip()]
     feature_names(selected)  # an unknown group fails before any work
     total = count_movements(input_path, fmt)
-    rows, columns = 0, None
+    rows, n_columns = 0, 0
     with step_progress(-(-total // chunk) if total else None, "features", quiet) as advance, \
             shard_runner(scheduler) as runner, atomic_write(out, "w", force=force) as f:
-        for frame in feature_table(iter_trajectories(input_path, fmt, chunk=chunk), groups=selected,
+        # every chunk has the input's columns (iter_trajectories gives a parts folder's chunks all of them)
+        for frame in feature_table(iter_trajectories(input_path, fmt, chunk=chunk), groups=selected, chunk=chunk,
                                    runner=runner):
-            if columns is None:
-                columns = list(frame.columns)
-            frame.reindex(columns=columns).to_csv(f, index=False, header=rows == 0)
-            rows += len(frame)
+            frame.to_csv(f, index=False, header=rows == 0)
+            rows, n_columns = rows + len(frame), len(frame.columns) - 1
             advance(f"{rows}" + (f"/{total}" if total else ""))
-    click.echo(f"{rows} movements, {len(columns) - 1 if columns else 0} columns: {out}")
+    click.echo(f"{rows} movements, {n_columns} columns: {out}")

@@ -22,7 +22,6 @@ import click
 from deval.atomic import json_text
 
 from deval.app.cli.options import force_option, out_dir_option, parse_key_values, quiet_option, seed_option
-from deval.errors import ConfigError
 
 
 @click.command("train-generator", context_settings={"ignore_unknown_options": False})
