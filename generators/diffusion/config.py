@@ -52,6 +52,9 @@ class DiffusionSettings:
     min_snr_gamma: float = 5.0  #: 0 = plain loss
     self_condition: bool = True
     cond_drop: float = 0.1  #: goal dropout for classifier-free guidance
+    #: weight of an extra loss on step-to-step differences of the clean estimate (acceleration when the channels
+    #: are deltas), so that high-frequency content is not averaged away; 0 = off
+    derivative_weight: float = 0.0
 
     def checks(self) -> list[tuple[bool, str]]:
         """``(ok, message)`` pairs for the value ranges of this section."""
@@ -62,6 +65,7 @@ class DiffusionSettings:
             (self.timesteps >= 10, "diffusion.timesteps must be >= 10"),
             (self.min_snr_gamma >= 0, "diffusion.min_snr_gamma must be >= 0"),
             (0 <= self.cond_drop < 1, "diffusion.cond_drop must be in [0, 1)"),
+            (self.derivative_weight >= 0, "diffusion.derivative_weight must be >= 0"),
         ]
 
 

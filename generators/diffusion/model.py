@@ -57,10 +57,14 @@ class DiffusionModel(nn.Module):
     self_condition : bool
     cond_drop : float
         Probability of dropping the goal in training.
+    derivative_weight : float
+        Weight of the loss on the step-to-step differences of the clean estimate (x0 space, rows weighted by
+        ``min(SNR, 1)`` so that the noisiest steps count little); 0 = off.
     """
 
     def __init__(self, denoiser: nn.Module, schedule: NoiseSchedule, prediction_type: str = "v_prediction",
-                 min_snr_gamma: float | None = 5.0, self_condition: bool = True, cond_drop: float = 0.1):
+                 min_snr_gamma: float | None = 5.0, self_condition: bool = True, cond_drop: float = 0.1,
+                 derivative_weight: float = 0.0):
         super().__init__()
         self.denoiser = denoiser
         self.schedule = schedule
@@ -68,6 +72,7 @@ class DiffusionModel(nn.Module):
         self.min_snr_gamma = min_snr_gamma or None
         self.self_condition = self_condition
         self.cond_drop = cond_drop
+        self.derivative_weight = float(derivative_weight)
         self.register_buffer("alphas_cumprod", schedule.alphas_cumprod.float(), persistent=False)
 
     @classmethod
@@ -75,7 +80,7 @@ class DiffusionModel(nn.Module):
         """Build model and schedule from a :class:`DiffusionConfig`."""
         f = cfg.diffusion
         return cls(build_denoiser(cfg, channels_in, goal_dim), NoiseSchedule(f.schedule, f.timesteps),
-                   f.prediction, f.min_snr_gamma, f.self_condition, f.cond_drop)
+                   f.prediction, f.min_snr_gamma, f.self_condition, f.cond_drop, f.derivative_weight)
 
     def _alpha_sigma(self, t: torch.Tensor, ndim: int):
         abar = self.alphas_cumprod[t].view((-1,) + (1,) * (ndim - 1))
@@ -121,7 +126,18 @@ class DiffusionModel(nn.Module):
         per = (((out.float() - target.float()) ** 2) * m).sum(dim=(1, 2)) / (m.sum(dim=(1, 2)) * x0.shape[2]).clamp(min=1)
         snr = self.schedule.snr(t.cpu()).to(dev)
         w = min_snr_weight(snr, self.min_snr_gamma, self.prediction_type).float()
-        return (w * per).mean()
+        loss = (w * per).mean()
+        if self.derivative_weight > 0:
+            loss = loss + self.derivative_weight * (snr.clamp(max=1.0).float() * self._derivative_error(
+                self._x0_from(out, xt, t).float(), x0.float(), mask)).mean()
+        return loss
+
+    @staticmethod
+    def _derivative_error(x0_hat: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Per-row mean squared error of the step-to-step differences (B, L-1, C) over pairs of valid steps."""
+        pair = (mask[:, 1:].bool() & mask[:, :-1].bool()).to(x0.dtype)[..., None]
+        err = ((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2) * pair
+        return err.sum(dim=(1, 2)) / (pair.sum(dim=(1, 2)) * x0.shape[2]).clamp(min=1)
 
     @torch.no_grad()
     def sample(self, mask: torch.Tensor, goal: torch.Tensor, *, sampler: "str | SamplerBase" = "dpm-solver",
