@@ -2,7 +2,7 @@
 
 For every feature, the largest Kolmogorov-Smirnov distance between the
 features of real movements under a view and those of the same movements
-re-recorded by each logger of ``deval.relogging.LOGGERS`` (then the same view).
+re-recorded by each logger of ``deval.loggers.LOGGERS`` (then the same view).
 Features above 0.1 under ``logger-robust`` are the list
 ``deval.detectors.views.LOGGER_CONFOUNDED``.
 
@@ -19,7 +19,7 @@ from scipy.stats import ks_2samp
 from deval.detectors.featurizer import TrajectoryFeaturizer
 from deval.detectors.views import LOGGER_CONFOUNDED, parse_view
 from deval.io import load_trajectories
-from deval.relogging import LOGGERS
+from deval.loggers import LOGGERS
 
 
 def worst_ks(real, view_name: str) -> tuple[list[str], np.ndarray, list[str]]:

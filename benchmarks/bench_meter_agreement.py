@@ -30,7 +30,7 @@ from deval import load_trajectories  # noqa: E402
 from deval.calibration import KNOWN_DIFFERENCES  # noqa: E402
 from deval.compare import realism_scores  # noqa: E402
 from deval.generators import get  # noqa: E402
-from deval.generators.logger import ReferenceLogger  # noqa: E402
+from deval.loggers import Logger  # noqa: E402
 
 
 def main() -> None:
@@ -56,7 +56,7 @@ def main() -> None:
     like, ref = held.take(np.sort(idx[: args.n])), held.take(np.sort(idx[args.n: 2 * args.n]))
     gen = get("diffusion").load(args.run, timing="own") if args.run else get("diffusion")(timing="own")
     fake = gen.sample(args.n, cond=like.endpoints(), seed=args.seed)
-    logger = ReferenceLogger.fit(like, seed=args.seed)
+    logger = Logger.fit(like, seed=args.seed)
     cases = {"human vs human (same held-out people)": ref, "diffusion, own timing": fake,
              "diffusion, --timing like": logger.relog(fake, args.seed)}
     if gen.logger is not None:

@@ -38,7 +38,7 @@ from deval import load_trajectories
 from deval.compare import CompareSettings, compare_pair, prepare
 from deval.generators import get
 from deval.generators.learned.split import train_val_split
-from deval.generators.logger import ReferenceLogger
+from deval.loggers import Logger
 
 KEYS = ("c2st_acc", "c2st_features_acc", "c2st_sequence_acc", "c2st_stack_acc", "knn_precision", "knn_recall",
         "coverage")
@@ -91,7 +91,7 @@ def main() -> None:
     print("| run | timing | meter C2ST | features | sequence | stack | precision | recall | coverage | goal err |"
           " top aspect | largest gaps (SMD) | train min | samples/s |")
     print("|" + "---|" * 14)
-    like_logger = ReferenceLogger.fit(cond_set, seed=0)
+    like_logger = Logger.fit(cond_set, seed=0)
     per_timing: dict[str, list[dict]] = {t: [] for t in timings}
     first: dict = {}
     for run in args.run:

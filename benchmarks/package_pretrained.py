@@ -24,7 +24,7 @@ import torch
 from deval.atomic import json_text, write_text
 from deval.generators.diffusion.checkpoint import DIFFUSION_CHECKPOINTS
 from deval.generators.learned.checkpoint import WEIGHTS, save_weights
-from deval.generators.logger import ReferenceLogger
+from deval.loggers import Logger
 from deval.io import load_trajectories
 
 JSON_FILES = ("config.json", "normalizer.json", "encoder.json")
@@ -60,7 +60,7 @@ def main() -> None:
     else:  # runs started before checkpoints carried their logger: the same fit TrainingRun makes
         held = set(split.get("val_users", []))
         train = data[~np.isin(data.user, list(held))] if held else data
-        logger = ReferenceLogger.fit(train, max_runs=2000, seed=cfg.seed)
+        logger = Logger.fit(train, max_runs=2000, seed=cfg.seed)
         write_text(dest / "logger.json", json.dumps(logger.to_dict()), force=True)
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
     elapsed = [line["elapsed_s"] for line in lines]

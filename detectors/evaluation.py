@@ -29,10 +29,10 @@ on everything except the movements with ``family == v`` and test on those
 
 *Logger augmentation.* With ``augment_loggers = K``, every training movement,
 human or bot, is also seen re-recorded by one of K random loggers
-(:func:`deval.relogging.draw_loggers`), so that a logger's clock is not a cue.
+(:func:`deval.loggers.draw_loggers`), so that a logger's clock is not a cue.
 
 *Cross-logger false alarms.* The held-out people are re-recorded by each
-logger of :data:`deval.relogging.LOGGERS` and scored by the all-styles model;
+logger of :data:`deval.loggers.LOGGERS` and scored by the all-styles model;
 the share flagged at the threshold that flags 1% of the held-out people as
 logged gives ``cross_logger`` (one row per view and logger).
 
@@ -71,7 +71,7 @@ import pandas as pd
 from deval.detectors.metrics import METRIC_NAMES, bootstrap_metrics, detection_metrics
 from deval.detectors.registry import make_detector
 from deval.detectors.views import View, parse_view
-from deval.relogging import LOGGERS
+from deval.loggers import LOGGERS
 from deval.errors import ConfigError, DataError
 from deval.trajectories import Trajectories
 
@@ -465,7 +465,7 @@ def evaluate_holdout(
     augment_loggers : int
         Random loggers that re-record every training movement (0: none).
     cross_logger : bool
-        Measure false alarms on the held-out people re-recorded by :data:`~deval.relogging.LOGGERS`.
+        Measure false alarms on the held-out people re-recorded by :data:`~deval.loggers.LOGGERS`.
     train_only : Trajectories, mapping or sequence of them, optional
         Negatives used for training only (e.g. mined ones): never tested, and
         under leave-one-family-out held out with their family.
@@ -502,7 +502,7 @@ def evaluate_holdout(
     style_all = np.concatenate([np.full(len(sets[n]), n, dtype=object) for n in names])
     n_all = len(all_traj)
     if settings.augment_loggers:  # every movement also re-recorded by a random logger; training uses both copies
-        from deval.relogging import draw_loggers, relog_each
+        from deval.loggers import draw_loggers, relog_each
 
         step(f"re-recording {n_all} movements through {settings.augment_loggers} random loggers")
         loggers = draw_loggers(settings.augment_loggers, np.random.default_rng(seed + 7))

@@ -70,7 +70,7 @@ def train_detector(
         Rate and jitter of the resampled views.
     augment_loggers : int
         With K > 0, every movement is also trained on re-recorded by one of K
-        random loggers (:func:`deval.relogging.draw_loggers`), so that a
+        random loggers (:func:`deval.loggers.draw_loggers`), so that a
         logger's clock is not a cue.
     seed : int
         Seeds the view jitter, the augmentation and the head.
@@ -87,7 +87,7 @@ def train_detector(
     y = data.label
     w = training_weights(y, data.style.astype(str))
     if augment_loggers:
-        from deval.relogging import draw_loggers, relog_each
+        from deval.loggers import draw_loggers, relog_each
 
         loggers = draw_loggers(augment_loggers, np.random.default_rng(seed + 7))
         data = Trajectories.concat([data, relog_each(data, loggers, seed + 7)])

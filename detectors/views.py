@@ -47,7 +47,7 @@ VIEW_KINDS = ("raw", "resampled", "logger-robust")
 
 #: Features whose distribution moves with the logger even after the 60 Hz resample: the largest
 #: Kolmogorov-Smirnov distance between people as logged and the same people re-recorded by each
-#: logger of :data:`deval.relogging.LOGGERS` exceeds 0.1 (3,000 SapiMouse movements;
+#: logger of :data:`deval.loggers.LOGGERS` exceeds 0.1 (3,000 SapiMouse movements;
 #: ``python benchmarks/bench_logger_confounds.py``). High-frequency content (jerk, acceleration
 #: peaks, spectral centroid and entropy) depends on how densely the clock samples the hand.
 LOGGER_CONFOUNDED: tuple[str, ...] = (

@@ -11,7 +11,7 @@ CLI, the demo and Python.
 
 Loggers (``timing``): ``own`` keeps each generator's timestamps; ``like``
 re-records every source with the logger of ``like``
-(:class:`deval.generators.logger.ReferenceLogger`); ``model`` gives learned
+(:class:`deval.loggers.Logger`, fitted by `Logger.fit`); ``model`` gives learned
 sources the logger stored with their checkpoint; ``auto`` is ``like`` for
 learned sources when ``like`` is given and ``model`` otherwise, and ``own`` for
 scripted sources.
@@ -185,9 +185,9 @@ def _prepare(sources, *, n, like, params, checkpoints, timing, per_condition, se
             gen.fit(like)
     like_logger = None
     if like is not None and "like" in modes.values():
-        from deval.generators.logger import ReferenceLogger
+        from deval.loggers import Logger
 
-        like_logger = ReferenceLogger.fit(like, seed=seed)
+        like_logger = Logger.fit(like, seed=seed, source="like")
     return gens, modes, like_logger
 
 

@@ -248,7 +248,7 @@ def test_cross_logger_rows_and_logger_augmentation_lower_false_alarms(real, styl
     cond = real.endpoints().resample(600, seed=2)
     bots = {s: get(s)().sample(600, cond=cond, seed=2) for s in ("spline", "pid")}
     plain = evaluate_holdout(real, bots, test_negatives={"noisy": styles["noisy"]}, **common)
-    from deval.relogging import LOGGERS
+    from deval.loggers import LOGGERS
 
     c = plain.cross_logger
     assert list(c["logger"]) == list(LOGGERS) and (c["n"] == plain.split["n_real_test"]).all()

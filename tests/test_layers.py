@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: (``deval.generate_negatives`` ...) re-export the library calls and are the one exemption.
 LAYERS = (
     ("core", ("deval.trajectories", "deval.errors", "deval.atomic", "deval.io", "deval.canonical", "deval.features",
-              "deval.metrics", "deval.data", "deval.calibration", "deval.registry", "deval.relogging",
+              "deval.metrics", "deval.data", "deval.calibration", "deval.registry", "deval.loggers",
               "deval.realism_meter", "deval.distributed", "deval.compare", "deval.configs", "deval.thread_jobs")),
     ("generators", ("deval.generators",)),
     ("negatives", ("deval.negatives",)),

@@ -18,7 +18,7 @@ class registered under its family and a kebab-case name:
     changes the progress (overshoot, corrections) and adds offsets in pixels
     (jitter, tremor, drift) that vanish at both ends.
 ``timing``
-    :meth:`TimingPart.logger` draws the :class:`~deval.relogging.Logger`
+    :meth:`TimingPart.logger` draws the :class:`~deval.loggers.Logger`
     that records the motion (clock, stamps, pixels).
 
 Each family is a :class:`deval.registry.Registry` (:data:`PARTS`). Plugins add
@@ -38,7 +38,7 @@ import numpy as np
 
 from deval.errors import ConfigError
 from deval.registry import Registry
-from deval.relogging import Logger
+from deval.loggers import Logger
 
 __all__ = ["Part", "PathPart", "SpeedPart", "NoisePart", "TimingPart", "FAMILIES", "PARTS", "register_part", "part",
            "part_names", "MotionPoints"]

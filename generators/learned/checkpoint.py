@@ -10,7 +10,7 @@ A checkpoint directory holds
 ``encoder.json``     representation settings and condition statistics (plus ``extra``, e.g. the
                      metrics line of a ``best/`` checkpoint)
 ``logger.json``      optional: the logger of the training data
-                     (:class:`deval.generators.logger.ReferenceLogger`), used by ``timing=model``
+                     (:class:`deval.loggers.Logger`), used by ``timing=model``
 
 A training run directory has ``best/`` and ``final/`` checkpoints,
 ``metrics.jsonl`` and ``last/training_state.pt`` (optimisers etc., for
@@ -151,7 +151,7 @@ class CheckpointFormat:
             The fitted representation (see :meth:`write_encoder`).
         extra : dict, optional
             Stored under ``"extra"`` in ``encoder.json``.
-        logger : ReferenceLogger, optional
+        logger : deval.loggers.Logger, optional
             Written to ``logger.json``.
         """
         d = Path(directory)
@@ -165,14 +165,14 @@ class CheckpointFormat:
         return d
 
     def read_logger(self, path: str | os.PathLike) -> Any:
-        """The :class:`~deval.generators.logger.ReferenceLogger` of a checkpoint (or run) directory, or None."""
-        from deval.generators.logger import ReferenceLogger
+        """The :class:`~deval.loggers.Logger` of a checkpoint (or run) directory, or None."""
+        from deval.loggers import Logger
 
         f = self.resolve(path) / "logger.json"
         if not f.is_file():
             return None
         try:
-            return ReferenceLogger.from_dict(json.loads(f.read_text(encoding="utf-8")))
+            return Logger.from_dict(json.loads(f.read_text(encoding="utf-8")))
         except (ValueError, OSError, AttributeError, TypeError, KeyError, DataError) as exc:
             raise CheckpointError(f"{f}: invalid logger record ({exc})") from None
 

@@ -75,7 +75,7 @@ class CheckpointGenerator(TrainableGenerator):
     config : SectionedConfig or None
     checkpoint_dir : Path or None
         The checkpoint directory actually read (``best/`` of a run directory, ...).
-    logger : ReferenceLogger or None
+    logger : deval.loggers.Logger or None
         The logger of the training data (``logger.json``), which records the
         movements when the generator has a ``timing`` parameter set to ``model``.
     """

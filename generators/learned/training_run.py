@@ -448,13 +448,13 @@ class TrainingRun(abc.ABC):
 
     def fit_logger(self, train: Trajectories) -> Any:
         """The logger of the training movements (stored as ``logger.json``; see
-        :mod:`deval.generators.logger`), or None for data that is not pointing movements (a press channel)."""
-        from deval.generators.logger import ReferenceLogger
+        :mod:`deval.loggers`), or None for data that is not pointing movements (a press channel)."""
+        from deval.loggers import Logger
 
         if train.press is not None:
             return None
         try:
-            return ReferenceLogger.fit(train, max_runs=2000, seed=self.cfg.seed)
+            return Logger.fit(train, max_runs=2000, seed=self.cfg.seed)
         except DataError as exc:
             log.warning("no logger stored with the checkpoints: %s", exc)
             return None
