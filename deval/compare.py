@@ -210,10 +210,17 @@ class CompareResult:
             out.append({"name": r.name, "passed": ok, "c2st_acc": acc, "text": text})
         return out
 
+    def loggers(self) -> dict[str, str]:
+        """The logger found in each set, in words (:meth:`deval.loggers.Logger.fit`): real set first, then fakes."""
+        from deval.loggers import describe_logger
+
+        return {p.name: describe_logger(p.traj) for p in [self.real, *self.fakes]}
+
     def to_dict(self) -> dict:
-        """JSON-ready record: settings, sample sizes, baselines, metrics and their details."""
+        """JSON-ready record: settings, sample sizes, baselines, the logger of each set, metrics and details."""
         return {
             "real": {"name": self.real_name, "n": len(self.real.traj)},
+            "loggers": self.loggers(),
             "settings": asdict(self.settings),
             "feature_columns": list(self.real.features.columns),
             "baselines": self.baselines,

@@ -26,7 +26,11 @@ choice of probe never sees the half it is scored on, so identical sets read
 
 **Where the difference lies.** The same gradient-boosting probe is run on each
 aspect's features alone (:data:`ASPECTS`: timing, geometry, speed profile,
-acceleration/jerk, spectrum, press), so a report can say "it is the timing".
+acceleration/jerk, spectrum, press), so a report can say "it is the timing". The
+``timing`` aspect is the logger's: intervals, their stamp grid, the position
+grid (``whole_px_share``, read within 1e-3 px so float round-off is still a
+whole pixel) and still samples (``step_zero_share``); geometry is the hand's
+path alone.
 
 Samples: each side is subsampled (seeded) to ``min(n_real, n_fake,
 max_samples)`` movements (default 5000) before anything is fitted; the
@@ -61,11 +65,12 @@ ASPECTS: dict[str, tuple[str, ...]] = {
     "timing": ("duration", "n_points", "dt_mean", "dt_std", "dt_cv", "dt_max", "dt_median", "dt_q10_rel",
                "dt_q25_rel", "dt_q75_rel", "dt_q90_rel", "dt_rel_lt050", "dt_rel_050_080", "dt_rel_080_120",
                "dt_rel_120_180", "dt_rel_180_300", "dt_rel_ge300", "dt_repeat_share", "dt_distinct_share",
-               "dt_lag1_autocorr", "dt_sum3_var_ratio", "dt_step_corr", "whole_ms_share", "dt_zero_share"),
+               "dt_lag1_autocorr", "dt_sum3_var_ratio", "dt_step_corr", "whole_ms_share", "dt_zero_share",
+               "whole_px_share", "step_zero_share"),
     "geometry": ("path_length", "net_distance", "straightness", "heading_change_mean_abs", "heading_change_total",
                  "curvature_mean", "lateral_rms", "lateral_max", "lateral_rms_rel", "lateral_max_rel",
                  "overshoot", "overshoot_rel", "turn_q50_abs", "turn_q90_abs", "turn_lag1_autocorr",
-                 "turn_sign_flip_share", "whole_px_share", "step_zero_share"),
+                 "turn_sign_flip_share"),
     "speed profile": ("speed_mean", "speed_max", "speed_std", "speed_peak_ratio", "time_to_peak_speed",
                       "n_speed_peaks", "end_slowdown", "pause_count", "pause_time_frac", "step_q10_rel",
                       "step_q90_rel", "step_lag1_autocorr", "speed_lag1_autocorr"),

@@ -167,6 +167,9 @@ def test_report_reads_well(tmp_path):
     tables = re.findall(r"(.{30})<table", html, flags=re.S)
     assert tables and all('<div class="scroll">' in t for t in tables)
     assert "<th>feature</th>" in html and "whole_ms_share" in html
+    # the logger found in each set, side by side: the shipped sample is browser events at ~60 Hz
+    assert "The logger of each set" in html and "display-frame events" in html
+    assert set(res.to_dict()["loggers"]) == {res.real_name, "spline"}
     assert FAKE_COLORS[:3] == ("#E69F00", "#56B4E9", "#009E73")  # Okabe-Ito
     no_c2st = compare_sets(real, fakes, CompareSettings(metrics=("mmd",), baselines=False, mmd_permutations=10))
     html = write_compare_report(no_c2st, tmp_path / "rep2").read_text()

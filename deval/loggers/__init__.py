@@ -23,7 +23,7 @@ Uses:
   (:mod:`deval.loggers.fitting`); ``describe()`` says what it found;
 * ``logger.relog(movements)`` re-records movements: their continuous motion is
   recovered first (:class:`ContinuousMotion`), then sampled
-  (``deval relog``, ``generate-negatives --timing like``);
+  (:func:`relog`, ``deval relog``, ``generate-negatives --timing like``);
 * ``logger.record(position, duration, rng)`` records a motion given as a
   function of time (generators);
 * :data:`LOGGERS`, :func:`draw_loggers` and :func:`relog_each`: named and random
@@ -33,14 +33,15 @@ Uses:
 
 from deval.loggers.clocks import (CLOCKS, Clock, CoalescedClock, EmpiricalClock, EventClock, PollClock,
                                   SparseClock)
-from deval.loggers.fitting import LoggerFitWarning, fit_logger
+from deval.loggers.fitting import LoggerFitWarning, describe_logger, fit_logger
 from deval.loggers.grids import PositionGrid, StampGrid
 from deval.loggers.kinds import DRAWN_KINDS, LOGGERS, draw_loggers, parse_logger, relog_each
 from deval.loggers.logger import Logger, Position
 from deval.loggers.motion import ContinuousMotion
 from deval.loggers.preprocessing import STEPS, ClipIntervals, Resample, Step, Truncate
+from deval.loggers.relog import RelogResult, relog
 
 __all__ = ["Logger", "Position", "Clock", "PollClock", "EventClock", "CoalescedClock", "SparseClock",
            "EmpiricalClock", "CLOCKS", "StampGrid", "PositionGrid", "Step", "ClipIntervals", "Resample", "Truncate",
-           "STEPS", "ContinuousMotion", "fit_logger", "LoggerFitWarning", "LOGGERS", "DRAWN_KINDS", "draw_loggers",
-           "relog_each", "parse_logger"]
+           "STEPS", "ContinuousMotion", "fit_logger", "describe_logger", "LoggerFitWarning", "LOGGERS", "DRAWN_KINDS", "draw_loggers",
+           "relog_each", "parse_logger", "relog", "RelogResult"]

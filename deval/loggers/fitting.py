@@ -40,7 +40,7 @@ from deval.loggers.logger import Logger
 from deval.loggers.preprocessing import ClipIntervals, Resample, Truncate
 from deval.trajectories import Trajectories
 
-__all__ = ["fit_logger", "MIN_MOVEMENTS", "position_grid", "stamp_grid", "LoggerFitWarning"]
+__all__ = ["fit_logger", "describe_logger", "MIN_MOVEMENTS", "position_grid", "stamp_grid", "LoggerFitWarning"]
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,15 @@ def _kind(dt: np.ndarray, med: float, stills: bool, steps: tuple) -> tuple[str, 
     if (q75 - q25) / med <= 1.0:
         return "event-driven", True
     return "empirical", False
+
+
+def describe_logger(traj: Trajectories) -> str:
+    """The logger of ``traj`` in words, or why it cannot be fitted (too few movements, a press channel)."""
+    if traj.press is not None:
+        return "not fitted (action sequences with a press channel)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LoggerFitWarning)
+            return fit_logger(traj, max_runs=5000).describe()
+    except DataError as exc:
+        return f"not fitted ({exc.problem})"

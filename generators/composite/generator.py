@@ -190,8 +190,7 @@ class CompositeBot(Generator):
                 logger = p.logger(rng)
                 rec = logger.record(lambda seg, t, idx=idx: position(idx[seg], t), duration[idx], rng,
                                     start=cond.start[idx], end=cond.end[idx])
-                pieces.append(rec.with_meta(logger_rate_hz=np.full(len(idx), logger.rate_hz if logger.clock != "events"
-                                                                     else logger.event_hz)))
+                pieces.append(rec.with_meta(logger_rate_hz=np.full(len(idx), 1.0 / logger.clock.median_interval)))
                 order.append(idx)
         out = Trajectories.concat(pieces)
         return out[np.argsort(np.concatenate(order), kind="stable")]

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "generate-negatives": "deval.app.cli.generate:generate_negatives",
     "list-generators": "deval.app.cli.generate:list_generators",
     "mine-negatives": "deval.app.cli.detect:mine_negatives",
+    "relog": "deval.app.cli.relog:relog",
     "score": "deval.app.cli.detect:score",
     "train-detector": "deval.app.cli.detect:train_detector",
     "train-generator": "deval.app.cli.train:train_generator",
