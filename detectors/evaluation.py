@@ -33,8 +33,10 @@ human or bot, is also seen re-recorded by one of K random loggers
 
 *Cross-logger false alarms.* The held-out people are re-recorded by each
 logger of :data:`deval.loggers.LOGGERS` and scored by the all-styles model;
-the share flagged at the threshold that flags 1% of the held-out people as
-logged gives ``cross_logger`` (one row per view and logger).
+the share flagged per movement (at the threshold that flags 1% of the held-out
+people as logged) and per 10-movement session (at a session threshold set on
+the same people's sessions through many random loggers) gives
+``cross_logger`` (one row per view and logger; :mod:`deval.detectors.cross_logger`).
 
 *Human-vs-human baseline.* The real test people are split in two groups of
 people, and group B is scored as if it were a bot style against group A with
@@ -71,6 +73,7 @@ import pandas as pd
 from deval.detectors.metrics import METRIC_NAMES, bootstrap_metrics, detection_metrics
 from deval.detectors.registry import make_detector
 from deval.detectors.views import View, parse_view
+from deval.detectors.cross_logger import CALIBRATION_LOGGERS, cross_logger_rows
 from deval.loggers import LOGGERS
 from deval.errors import ConfigError, DataError
 from deval.trajectories import Trajectories
@@ -513,8 +516,14 @@ def evaluate_holdout(
     score_frames: list[pd.DataFrame] = []
     cross_rows: list[dict] = []
     # the held-out people through every other logger: the same movements for every view
-    relogged = ({name: lg.relog(real[is_test["real"]], seed) for name, lg in LOGGERS.items()}
-                if settings.cross_logger else {})
+    people = real[is_test["real"]]
+    relogged, calibration = {}, None
+    if settings.cross_logger:
+        from deval.loggers import draw_loggers, relog_each
+
+        relogged = {name: lg.relog(people, seed) for name, lg in LOGGERS.items()}
+        calibration = relog_each(people, draw_loggers(CALIBRATION_LOGGERS, np.random.default_rng(seed + 11)),
+                                 seed + 11, groups=people.meta["session"].astype(str).to_numpy())
     models: dict = {}
     for view in settings.parsed_views():
         vname = view.name
@@ -552,7 +561,8 @@ def evaluate_holdout(
             if model_name == "all" and settings.cross_logger:
                 step(f"{vname}: held-out people through {len(LOGGERS)} other loggers")
                 human_scores = scores[: int(is_test["real"].sum())]
-                cross_rows.extend(cross_logger_rows(det, relogged, human_scores, vname))
+                cross_rows.extend(cross_logger_rows(det, relogged, people, human_scores, vname,
+                                                    calibration=calibration, k=10))
     timings["total"] = time.perf_counter() - t0
     metrics = pd.DataFrame(metric_rows)
     ranks = [
@@ -622,26 +632,6 @@ def _score_frame(vname, model_name, styles, te_idx, scores, style_all, labels_al
         "t_start": meta["t_start"].to_numpy(dtype=np.float64) if "t_start" in meta else np.nan,
         "label": labels_all[te_idx], "score": scores,
     })
-
-
-def cross_logger_rows(det, relogged: Mapping[str, Trajectories], human_scores: np.ndarray, vname: str,
-                      target_fpr: float = 0.01) -> list[dict]:
-    """False alarms on people re-recorded by other loggers (``relogged``: logger name -> the same people).
-
-    The threshold flags ``target_fpr`` of the people as they were logged
-    (their scores ``human_scores``); each row gives the share of the same
-    people flagged once re-recorded by a logger, with a 95% Wilson interval.
-    """
-    from deval.realism_meter import wilson_interval
-
-    threshold = float(np.quantile(human_scores, 1.0 - target_fpr))
-    rows = []
-    for name, people in relogged.items():
-        flagged = det.decision_prepared(det.prepare(people)) > threshold
-        lo, hi = wilson_interval(int(flagged.sum()), len(flagged))
-        rows.append({"view": vname, "logger": name, "n": len(flagged), "fpr": float(flagged.mean()),
-                     "fpr_lo": lo, "fpr_hi": hi, "threshold": threshold, "in_domain_fpr": target_fpr})
-    return rows
 
 
 def _rows_for_model(frame: pd.DataFrame, vname: str, model_name: str, styles: list[str],

@@ -16,9 +16,13 @@ scoring applies exactly the same one:
 ``logger-robust``
     The resampled view (same rate and jitter), with every inner point rounded
     to whole pixels: whatever the logger's clock and pixel grid (sub-pixel
-    coordinates, 1000 Hz events, 30 Hz polling), a movement reaches the head
-    as if one common logger had recorded it. Feature heads also drop the
-    features that polling rate confounds (:data:`LOGGER_CONFOUNDED`).
+    coordinates, 1000 Hz events, 30 Hz polling, a remote desktop's 100 ms
+    updates), a movement reaches the head as if one common logger had
+    recorded it. Positions between the recorded samples come from the
+    movement's continuous motion (:class:`deval.loggers.ContinuousMotion`), not
+    straight lines: a sparse recording re-timed to 60 Hz by straight lines has
+    piecewise-constant velocity and looks drawn by a ruler. Feature heads also
+    drop the features that polling rate confounds (:data:`LOGGER_CONFOUNDED`).
 
 The regular grid comes from :func:`deval.canonical.resample`; the jitter is
 drawn per movement from a counter-based generator keyed by the seed and the
@@ -98,7 +102,7 @@ class View:
         """The movements as this view sees them (metadata kept)."""
         if self.kind == "raw":
             return traj
-        out = jittered_resample(traj, self.rate_hz, self.jitter, self.seed)
+        out = jittered_resample(traj, self.rate_hz, self.jitter, self.seed, smooth=self.kind == "logger-robust")
         if self.kind == "logger-robust" and len(out):
             inner = np.ones(out.n_points, bool)
             inner[out.first_index] = False
@@ -182,18 +186,20 @@ def movement_jitter(traj: Trajectories, counts: np.ndarray, seed: int) -> np.nda
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def jittered_resample(traj: Trajectories, rate_hz: float, jitter: float, seed: int) -> Trajectories:
+def jittered_resample(traj: Trajectories, rate_hz: float, jitter: float, seed: int,
+                      smooth: bool = False) -> Trajectories:
     """Re-time movements to ``rate_hz`` with per-movement seeded timing jitter.
 
     The grid is :func:`deval.canonical.resample` at ``rate_hz`` (first point at
     0, points every period, the last point kept). Every inner grid time then
     moves by ``jitter`` x period x N(0, 1) (:func:`movement_jitter`), clipped to
     0.45 of the gap to each neighbour so that times stay strictly increasing,
-    and x, y are interpolated linearly at the new times. First and last points
-    are unchanged.
+    and x, y are interpolated at the new times: linearly, or with ``smooth`` on
+    the movement's continuous motion (:class:`deval.loggers.ContinuousMotion`).
+    First and last points are unchanged.
     """
     grid = resample(traj, rate_hz=rate_hz, keep_end=True)
-    if not jitter or len(grid) == 0:
+    if len(grid) == 0 or not (jitter or smooth):
         return grid
     period = 1.0 / float(rate_hz)
     m = grid.lengths
@@ -206,8 +212,17 @@ def jittered_resample(traj: Trajectories, rate_hz: float, jitter: float, seed: i
     prev_gap = np.where(first, 0.0, np.diff(t, prepend=t[:1]))
     next_gap = np.where(last, 0.0, np.diff(t, append=t[-1:]))
     limit = 0.45 * np.minimum(prev_gap, next_gap)
-    delta = np.clip(z * jitter * period, -limit, limit)
+    delta = np.clip(z * jitter * period, -limit, limit) if jitter else np.zeros(len(t))
     t_new = t + np.where(first | last, 0.0, delta)
+    if smooth:
+        from deval.loggers import ContinuousMotion
+
+        seg_new = grid.segment_ids
+        rel = t_new - traj.t[traj.first_index][seg_new]
+        x, y = ContinuousMotion.from_recording(traj)(seg_new, rel)
+        end = traj.last_index[seg_new]
+        x, y = np.where(last, traj.x[end], x), np.where(last, traj.y[end], y)  # exact end points
+        return grid.with_points(x, y, t_new)
     # locate each new time's interval on one global increasing axis, then interpolate in the movement's own
     # time so that the arithmetic (hence every bit of the result) does not depend on the batch
     n = len(traj)

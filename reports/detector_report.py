@@ -80,12 +80,20 @@ def _session_table(result: EvaluationResult) -> pd.DataFrame | None:
 
 
 def _cross_logger_table(result: EvaluationResult) -> pd.DataFrame:
-    """One row per logger, one column per view: FPR [low, high]."""
+    """One row per logger, two columns per view: movement FPR and session FPR [low, high]."""
     c = result.cross_logger
-    cell = c.apply(lambda r: f"{r['fpr']:.3f} [{r['fpr_lo']:.3f}, {r['fpr_hi']:.3f}]", axis=1)
-    wide = c.assign(cell=cell).pivot_table(index="logger", columns="view", values="cell", aggfunc="first", sort=False)
-    wide.columns = [f"FPR ({v})" for v in wide.columns]
-    return wide.reset_index()
+
+    def cell(r, key):
+        return f"{r[key]:.3f} [{r[key + '_lo']:.3f}, {r[key + '_hi']:.3f}]" if key in r and r[key] == r[key] else "-"
+
+    c = c.assign(movement=c.apply(lambda r: cell(r, "fpr"), axis=1),
+                 session=c.apply(lambda r: cell(r, "session_fpr"), axis=1))
+    parts = []
+    for key, label in (("movement", "FPR per movement"), ("session", "FPR per session of 10")):
+        wide = c.pivot_table(index="logger", columns="view", values=key, aggfunc="first", sort=False)
+        wide.columns = [f"{label} ({v})" for v in wide.columns]
+        parts.append(wide)
+    return pd.concat(parts, axis=1).reset_index()
 
 
 def write_evaluation_report(

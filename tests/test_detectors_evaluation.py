@@ -139,13 +139,16 @@ def test_what_the_protocol_measures(result):
 
 def test_human_baseline_is_chance_when_people_are_exchangeable(real, styles):
     """Shuffle the user ids: two groups of 'people' are then the same distribution -> AUC ~ 0.5."""
-    rng = np.random.default_rng(0)
-    shuffled = real.with_meta(user=rng.permutation(real.user))
-    res = evaluate_holdout(shuffled, {"line": styles["line"], "minjerk": styles["minjerk"]}, head="logistic",
-                           n_bootstrap=200, seed=0)
-    base = res.metrics[res.metrics["setting"] == "baseline"].iloc[0]
-    assert base["roc_auc_lo"] < 0.5 < base["roc_auc_hi"]
-    assert abs(base["roc_auc"] - 0.5) < 0.1
+    covered = []
+    for shuffle in range(3):  # a 95% interval misses 0.5 one time in 20: two of three shuffles must cover it
+        rng = np.random.default_rng(shuffle)
+        shuffled = real.with_meta(user=rng.permutation(real.user))
+        res = evaluate_holdout(shuffled, {"line": styles["line"], "minjerk": styles["minjerk"]}, head="logistic",
+                               n_bootstrap=200, seed=0, cross_logger=False)
+        base = res.metrics[res.metrics["setting"] == "baseline"].iloc[0]
+        covered.append(base["roc_auc_lo"] < 0.5 < base["roc_auc_hi"])
+        assert abs(base["roc_auc"] - 0.5) < 0.1
+    assert sum(covered) >= 2
 
 
 def test_test_negatives_protocol_and_determinism(real, styles):

@@ -18,12 +18,14 @@
   (10-30 ms), event-driven, high-rate events (median <= 2.5 ms).
 
 The fitted logger's clock is an :class:`~deval.loggers.clocks.EmpiricalClock`
-that replays the reference's own interval runs, so split frames, jitter and
-dropped samples are kept; the kind decides how: a poll keeps every interval;
-an event logger's intervals that span several frames (frames in which the
-pointer did not move to another pixel) are split back into frames, because the
-logger drops still samples itself. A reference whose kind cannot be recognised
-gets the plain empirical clock and a warning.
+that replays the reference's own interval runs (pauses of the hand left out),
+so split frames, jitter and dropped samples are kept; the kind decides whether
+still samples are recorded. It re-records with ``snap`` (see
+:class:`~deval.loggers.logger.Logger`): a new sample close to a recorded one
+keeps the recorded position. A reference whose kind cannot be recognised gets
+the plain empirical clock and a warning.
+(Measured alternatives, ``benchmarks/RESULTS.md``: splitting an event logger's
+multi-frame intervals back into frames read worse.)
 """
 
 from __future__ import annotations
@@ -103,12 +105,6 @@ def _runs(dt: np.ndarray, dseg: np.ndarray, keep: np.ndarray, n: int) -> tuple[n
     return np.ascontiguousarray(dt[keep], dtype=np.float64), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
-def _split_frames(dt: np.ndarray, dseg: np.ndarray, frame: float) -> tuple[np.ndarray, np.ndarray]:
-    """Intervals of about k >= 2 frames split into k equal frames (the frames in which nothing moved)."""
-    k = np.maximum(np.round(dt / frame), 1).astype(np.int64)
-    return np.repeat(dt / k, k), np.repeat(dseg, k)
-
-
 def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_factor: float = 2.5,
                seed: int = 0, source: str | None = None) -> Logger:
     """The logger of ``reference`` (see the module docs); ``describe()`` says what was found.
@@ -157,15 +153,9 @@ def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_f
                       f"(median interval {med * 1e3:.1f} ms, intervals spread widely); its intervals are replayed "
                       "as recorded (an empirical clock)", LoggerFitWarning, stacklevel=2)
     factor = pause_factor if label != "sparse remote-desktop sampling" else 2.0 * pause_factor
-    clock_dt, clock_seg = dt, dseg
-    if recognised and not stills and med < 0.03:
-        clock_dt, clock_seg = _split_frames(dt, dseg, med)
-        keep = np.ones(len(clock_dt), bool)
-    else:
-        keep = dt < factor * med
-    intervals, offsets = _runs(clock_dt, clock_seg, keep, n)
+    intervals, offsets = _runs(dt, dseg, dt < factor * med, n)
     clock = EmpiricalClock(intervals, offsets, stills, label)
-    fitted = Logger(clock, stamps, positions, steps, name=label)
+    fitted = Logger(clock, stamps, positions, steps, name=label, snap=True)
     log.info("logger fitted on %d movements: %s", n, fitted.describe())
     return fitted
 

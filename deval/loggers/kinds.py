@@ -20,6 +20,7 @@ import re
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from deval.errors import ConfigError
 from deval.loggers.clocks import CLOCKS, CoalescedClock, EventClock, PollClock, SparseClock
@@ -94,16 +95,22 @@ def draw_loggers(k: int, rng: np.random.Generator, exclude_clock: Sequence[str] 
     return out
 
 
-def relog_each(traj: Trajectories, loggers: Sequence[Logger], seed: int | None = 0) -> Trajectories:
+def relog_each(traj: Trajectories, loggers: Sequence[Logger], seed: int | None = 0,
+               groups: np.ndarray | None = None) -> Trajectories:
     """Each movement re-recorded by one of ``loggers`` drawn at random (seeded); order and metadata kept.
 
-    The movement's logger name is stored in the ``logger`` metadata column.
+    With ``groups`` (N,) (e.g. session ids), every group is recorded by one logger, as one visitor's session is
+    by one device. The movement's logger name is stored in the ``logger`` metadata column.
     """
     if not loggers:
         raise ConfigError("relog_each needs at least one logger")
     rng = np.random.default_rng(seed)
     n = len(traj)
-    which = rng.integers(len(loggers), size=n)
+    if groups is None:
+        which = rng.integers(len(loggers), size=n)
+    else:
+        codes, uniques = pd.factorize(np.asarray(groups))
+        which = rng.integers(len(loggers), size=len(uniques))[codes]
     parts, order = [], []
     for k, lg in enumerate(loggers):
         idx = np.flatnonzero(which == k)

@@ -36,6 +36,11 @@ class Logger:
         Preprocessing applied after recording (:mod:`deval.loggers.preprocessing`).
     name : str
         Label in reports and in the ``logger`` metadata column.
+    snap : bool
+        When re-recording (:meth:`relog`), a new sample within half an interval (the new clock's and the
+        recording's) of a recorded sample takes that sample's position: at a similar rate the hand's own
+        samples are kept, stamped by the new clock, and only samples between them are interpolated. Fitted
+        loggers snap (it keeps re-recordings closest to the reference: ``bench_logger_fidelity.py``).
     """
 
     clock: Clock
@@ -43,6 +48,7 @@ class Logger:
     positions: PositionGrid = field(default_factory=PositionGrid)
     steps: tuple = ()
     name: str = "custom"
+    snap: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.clock, Clock):
@@ -66,7 +72,7 @@ class Logger:
     def to_dict(self) -> dict:
         """JSON-ready form (:meth:`from_dict` reads it back)."""
         return {"kind": "logger", "name": self.name, "clock": self.clock.to_dict(), "stamps": self.stamps.to_dict(),
-                "positions": self.positions.to_dict(), "steps": [s.to_dict() for s in self.steps]}
+                "positions": self.positions.to_dict(), "steps": [s.to_dict() for s in self.steps], "snap": self.snap}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Logger":
@@ -84,7 +90,7 @@ class Logger:
                 raise ConfigError(f"not a logger record (kind {d.get('kind')!r})")
             return cls(Clock.from_dict(d["clock"]), StampGrid(**d.get("stamps", {})),
                        PositionGrid(**d.get("positions", {})), tuple(Step.from_dict(s) for s in d.get("steps", [])),
-                       str(d.get("name", "custom")))
+                       str(d.get("name", "custom")), bool(d.get("snap", False)))
         except (ConfigError, KeyError, TypeError, ValueError) as exc:
             raise DataError(None, f"malformed logger record: {exc}") from None
 
@@ -123,7 +129,14 @@ class Logger:
             return Trajectories.empty()
         seg, t = self.clock.ticks(duration, rng)
         read = self.clock.read_times(seg, t, rng)
-        x, y = position(seg, np.minimum(read, duration[seg]))
+        if isinstance(position, ContinuousMotion) and self.snap:
+            gap = np.diff(t, append=np.inf)
+            gap[np.r_[seg[1:] != seg[:-1], True]] = np.inf
+            back = np.r_[np.inf, gap[:-1]]
+            back[np.r_[True, seg[1:] != seg[:-1]]] = np.inf
+            x, y = position(seg, np.minimum(read, duration[seg]), spacing=np.minimum(gap, back))
+        else:
+            x, y = position(seg, np.minimum(read, duration[seg]))
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         if start is None:
             start = np.column_stack(position(np.arange(n), np.zeros(n)))

@@ -12,7 +12,8 @@ samples, and still points stay still.
 Across a long interval (a pause: at least ``pause_factor`` x the movement's
 median interval) an event logger recorded nothing because the pointer did not
 move: the position is held and moves only within the last median interval of
-the gap, as a still hand does.
+the gap, as a still hand does. Each movement's motion depends on its own
+points only (not on the batch it comes in).
 """
 
 from __future__ import annotations
@@ -96,17 +97,25 @@ class ContinuousMotion:
         inner = seg[1:] == seg[:-1]
         ok = inner & (dt > 0)
         med = _segment_median(dt[ok], seg[1:][ok], n)
-        typical = np.nanmedian(med) if np.isfinite(med).any() else 0.0
         long = ok & (dt >= pause_factor * med[seg[1:]])
         k = np.flatnonzero(long)                      # step k joins point k -> k + 1
-        hold_t = t[k + 1] - np.minimum(typical, 0.5 * dt[k])
+        # each movement's own median interval: the motion of a movement never depends on the others
+        hold_t = t[k + 1] - np.minimum(med[seg[k]], 0.5 * dt[k])
         x = np.insert(traj.x, k + 1, traj.x[k])
         y = np.insert(traj.y, k + 1, traj.y[k])
         tt = np.insert(t, k + 1, hold_t)
         s = np.insert(seg, k + 1, seg[k])
         return cls(tt, x, y, s, traj.durations.astype(np.float64))
 
-    def __call__(self, seg: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, seg: np.ndarray, t: np.ndarray, spacing: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of movements ``seg`` at ``t`` seconds from their starts.
+
+        With ``spacing`` (the interval of the new samples around each query, s), a query that lies within
+        half of both the new and the recorded interval of a recorded sample takes that sample's position:
+        re-recording at a similar rate then keeps the hand's own samples (time-stamped by the new clock, as
+        loggers stamp events when they deliver them), and only queries between samples are interpolated.
+        """
         seg = np.asarray(seg, dtype=np.int64)
         q = np.clip(np.asarray(t, dtype=np.float64), 0.0, self.duration[seg])
         key = seg * self._span + q
@@ -114,6 +123,15 @@ class ContinuousMotion:
         # at a movement's last point (or past it) use the step that ends there
         i = np.where(self.seg[np.minimum(i + 1, len(self.seg) - 1)] != seg, i - 1, i)
         h = self.t[i + 1] - self.t[i]
+        if spacing is not None:
+            near = np.where(q - self.t[i] <= self.t[i + 1] - q, i, i + 1)
+            tol = 0.5 * np.minimum(np.asarray(spacing, dtype=np.float64), np.maximum(h, 1e-9))
+            snap = np.abs(q - self.t[near]) <= tol
+            x, y = self._cubic(i, h, q)
+            return np.where(snap, self.x[near], x), np.where(snap, self.y[near], y)
+        return self._cubic(i, h, q)
+
+    def _cubic(self, i: np.ndarray, h: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s = np.where(h > 0, (q - self.t[i]) / np.where(h > 0, h, 1.0), 0.0)
         s = np.clip(s, 0.0, 1.0)
         s2, s3 = s * s, s * s * s
