@@ -31,6 +31,9 @@ from deval.trajectories import Endpoints, Trajectories
 
 log = logging.getLogger(__name__)
 
+#: ``durations`` values: the like movements' durations or the generators' own (auto: like when given)
+DURATIONS = ("auto", "like", "own")
+
 __all__ = ["CHUNK", "TIMINGS", "generate_negatives", "iter_negatives", "route_params", "build_generators", "conditions"]
 
 #: Movements generated per call (progress advances by chunks; part of the seeding scheme).
@@ -120,6 +123,7 @@ def generate_negatives(
     progress: Callable[[str, int], None] | None = None,
     source_timings: Mapping[str, str] | None = None,
     runner: "ShardRunner | None" = None,
+    durations: str = "auto",
 ) -> Trajectories:
     """``n`` movements from each source, labelled bots (label 1, style = source name), concatenated.
 
@@ -152,6 +156,10 @@ def generate_negatives(
     runner : ShardRunner, optional
         Where the seeded shards (10,000 movements of one source each) run: here (default) or on a Dask
         cluster (:func:`deval.distributed.shard_runner`); the result is the same.
+    durations : {"auto", "like", "own"}
+        ``like``: every movement is re-timed (its time axis scaled) to last as long as the like movement whose
+        endpoints it took, so negatives follow the reference's duration-distance relation (Fitts) whatever
+        rate or people it was recorded at; ``own``: as generated. ``auto``: ``like`` when ``like`` is given.
 
     Returns
     -------
@@ -159,7 +167,7 @@ def generate_negatives(
     """
     return Trajectories.concat(list(iter_negatives(
         sources, n=n, like=like, params=params, checkpoints=checkpoints, timing=timing, per_condition=per_condition,
-        seed=seed, progress=progress, source_timings=source_timings, runner=runner)))
+        seed=seed, progress=progress, source_timings=source_timings, runner=runner, durations=durations)))
 
 
 def _prepare(sources, *, n, like, params, checkpoints, timing, per_condition, seed, source_timings) -> tuple:
@@ -197,7 +205,7 @@ def iter_negatives(sources, *, n: int = 1000, like: Trajectories | None = None,
                    timing: str = "auto", per_condition: int = 1, seed: int = 0,
                    progress: Callable[[str, int], None] | None = None,
                    source_timings: Mapping[str, str] | None = None,
-                   runner: "ShardRunner | None" = None) -> Iterator[Trajectories]:
+                   runner: "ShardRunner | None" = None, durations: str = "auto") -> Iterator[Trajectories]:
     """The movements of :func:`generate_negatives`, one seeded shard at a time, in the same order.
 
     Concatenated, the shards are exactly what :func:`generate_negatives` returns; a caller that writes each
@@ -207,10 +215,17 @@ def iter_negatives(sources, *, n: int = 1000, like: Trajectories | None = None,
     gens, modes, like_logger = _prepare(sources, n=n, like=like, params=params, checkpoints=checkpoints,
                                         timing=timing, per_condition=per_condition, seed=seed,
                                         source_timings=source_timings)
-    yield from _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner or ShardRunner())
+    if durations not in DURATIONS:
+        raise ConfigError(f"durations must be one of {', '.join(DURATIONS)}, got {durations!r}")
+    if durations == "like" and like is None:
+        raise ConfigError("durations 'like' takes each movement's duration from the like file; give like=REAL")
+    retime = durations == "like" or (durations == "auto" and like is not None)
+    yield from _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner or ShardRunner(),
+                       retime)
 
 
-def _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner) -> Iterator[Trajectories]:
+def _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, runner,
+            retime: bool = False) -> Iterator[Trajectories]:
     ends = like.endpoints() if like is not None else None
     children = np.random.SeedSequence(seed).spawn(len(gens))
     for (s, gen), child in zip(gens.items(), children):
@@ -220,7 +235,7 @@ def _shards(gens, modes, like, like_logger, n, per_condition, seed, progress, ru
         for k, chunk_seed in enumerate(chunk_seeds):
             lo, hi = k * CHUNK, min(n, (k + 1) * CHUNK)
             shards.append(_Shard(lo, hi, None if cond is None else cond.take(np.arange(lo, hi)), chunk_seed,
-                                 modes[s], per_condition))
+                                 modes[s], per_condition, retime))
         for shard, part in zip(shards, runner.run(_sample_shard, shards, gen, like_logger)):
             if progress is not None:
                 progress(s, shard.hi - shard.lo)
@@ -237,11 +252,23 @@ class _Shard:
     seed: np.random.SeedSequence
     mode: str
     per_condition: int
+    retime: bool = False
+
+
+def retime_to(traj: Trajectories, durations: np.ndarray) -> Trajectories:
+    """Every movement's time axis scaled so that it lasts ``durations`` (N,) seconds (positions kept)."""
+    scale = np.asarray(durations, dtype=np.float64) / np.maximum(traj.durations, 1e-9)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    t0 = traj.t[traj.first_index]
+    seg = traj.segment_ids
+    return traj.with_points(traj.x, traj.y, t0[seg] + (traj.t - t0[seg]) * scale[seg])
 
 
 def _sample_shard(shard: _Shard, gen, like_logger) -> Trajectories:
     """The movements of one shard (runs here or on a Dask worker; depends on nothing but its arguments)."""
     part = gen.sample(shard.hi - shard.lo, cond=shard.cond, seed=np.random.default_rng(shard.seed))
+    if shard.retime and shard.cond is not None and shard.cond.duration is not None and len(part) == len(shard.cond):
+        part = retime_to(part, shard.cond.duration)
     if shard.mode == "like" and part.press is None:
         part = like_logger.relog(part, shard.seed.spawn(1)[0])
     if shard.per_condition > 1:

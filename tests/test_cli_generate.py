@@ -213,3 +213,26 @@ def test_timing_like_relogs_every_source_with_the_reference_clock(tmp_path):
     assert set(like.meta["logged_by"]) == {"like"} and set(own.meta["logged_by"]) == {"own"}
     res = run("generate-negatives", "-s", "spline", "--timing", "like", "--n", "5", "--out", str(tmp_path / "x.npz"))
     assert res.exit_code != 0 and "--like" in res.output and "Traceback" not in res.output
+
+
+def test_durations_follow_a_reference_recorded_at_another_pace(tmp_path):
+    """--like a file of slower people (times x1.6): negatives last as long as the movements they follow."""
+    from deval.data import load_sample
+    from deval.io import save_trajectories
+
+    real = load_sample()[:600]
+    slow = real.with_points(real.x, real.y, real.t * 1.6)
+    save_trajectories(slow, tmp_path / "slow.npz")
+    for durations, close in (("auto", True), ("own", False)):
+        out = tmp_path / f"neg_{durations}.npz"
+        res = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "-s", "composite", "--like",
+                                       str(tmp_path / "slow.npz"), "--n", "300", "--durations", durations,
+                                       "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        neg = load_trajectories(out)
+        for style in ("spline", "composite"):
+            ratio = np.median(neg[np.asarray(neg.style) == style].durations) / np.median(slow.durations)
+            assert (abs(ratio - 1) <= 0.05) == close, (durations, style, ratio)
+    res = CliRunner().invoke(cli, ["generate-negatives", "-s", "spline", "--durations", "like", "--out",
+                                   str(tmp_path / "x.npz")])
+    assert res.exit_code != 0 and "like" in res.output

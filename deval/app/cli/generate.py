@@ -74,6 +74,10 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
                    "with the clock and pixel grid of the --like file (every source); model: learned sources use "
                    "the logger of their training data (stored with the checkpoint). auto: like for learned sources "
                    "when --like is given, else model; scripted sources keep their own.")
+@click.option("--durations", type=click.Choice(["auto", "like", "own"]), default="auto", show_default=True,
+              help="like: every negative lasts as long as the --like movement whose endpoints it took (its time "
+                   "axis scaled), so negatives follow your file's duration-distance relation at any rate; own: "
+                   "as generated. auto: like when --like is given.")
 @seed_option
 @scheduler_option
 @click.option("--out", "-o", "out", required=True, type=click.Path(writable=True),
@@ -83,7 +87,7 @@ def split_checkpoints(values: tuple[str, ...], sources: list[str], classes: dict
 @quiet_option
 @force_option
 def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cfg_scale, device, frames_dir,
-                       per_condition, timing, seed, scheduler, out, quiet, force):
+                       per_condition, timing, durations, seed, scheduler, out, quiet, force):
     """Generate labelled bot movements (negatives) from one or more generators.
 
     Each source contributes --n movements; the output holds all of them with
@@ -171,13 +175,14 @@ def generate_negatives(sources, like, n, params, checkpoints, steps, sampler, cf
             "origin": f"generators {', '.join(sources)}" + (f", endpoints like {Path(like).name}" if like else ""),
             "params": json.dumps({
                 "sources": sources, "n_per_source": n, "seed": seed, "like": like, "timing": timing,
+                "durations": durations,
                 "params": {s: {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.params.items()}
                            for s, g in gens.items()},
                 "checkpoints": ckpts}, default=str),
         }
         with shard_runner(scheduler) as runner:
             shards = iter_negatives(gens, n=n, like=real, per_condition=per_condition, seed=seed,
-                                    progress=advance, source_timings=modes, runner=runner)
+                                    progress=advance, source_timings=modes, runner=runner, durations=durations)
             if as_parts:  # every shard written as it comes; the folder appears when all are
                 summary = _Summary()
                 with PartsWriter(out, force=force) as writer:
