@@ -268,11 +268,11 @@ def test_snap_keeps_the_hands_own_samples_at_a_similar_rate():
     rng = np.random.default_rng(0)
     tr = _straight(n=5, rate=100.0)
     noisy = tr.with_points(np.round(tr.x + rng.normal(0, 2.0, tr.n_points)), np.round(tr.y), tr.t)
-    same_rate = Logger(PollClock(100.0, 0.05), StampGrid(0.0), PositionGrid(1.0), snap=True).relog(noisy, 0)
+    same_rate = Logger(PollClock(100.0, 0.05), StampGrid(0.0), PositionGrid(1.0), snap=0.5).relog(noisy, 0)
     keys = set(zip(noisy.x.tolist(), noisy.segment_ids.tolist()))
     kept = np.mean([(x, s) in keys for x, s in zip(same_rate.x.tolist(), same_rate.segment_ids.tolist())])
     assert kept >= 0.98  # the jittered clock drifts past half an interval now and then: those are interpolated
     # four times the rate: the samples between recorded ones are interpolated, not copies
-    faster = Logger(PollClock(400.0), StampGrid(0.0), PositionGrid(0.0), snap=True).relog(noisy, 0)
+    faster = Logger(PollClock(400.0), StampGrid(0.0), PositionGrid(0.0), snap=0.5).relog(noisy, 0)
     copies = np.mean([(x, s) in keys for x, s in zip(faster.x.tolist(), faster.segment_ids.tolist())])
     assert 0.15 < copies < 0.5

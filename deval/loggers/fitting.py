@@ -55,6 +55,9 @@ STAMP_RESOLUTIONS = (1.0 / 64.0, 0.010, 0.004, 0.001, 0.0001)
 POSITION_TOL = 1e-3  # px
 STAMP_TOL = 2e-6  # s
 STILLS_SHARE = 0.02  # share of zero-length inner steps above which the logger records stills
+#: A fitted logger's snap (:class:`~deval.loggers.logger.Logger`): the fraction of an interval within which a
+#: re-recorded sample keeps a recorded one's position (chosen with benchmarks/bench_logger_fidelity.py)
+SNAP = 0.5
 
 
 class LoggerFitWarning(UserWarning):
@@ -155,7 +158,7 @@ def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_f
     factor = pause_factor if label != "sparse remote-desktop sampling" else 2.0 * pause_factor
     intervals, offsets = _runs(dt, dseg, dt < factor * med, n)
     clock = EmpiricalClock(intervals, offsets, stills, label)
-    fitted = Logger(clock, stamps, positions, steps, name=label, snap=True)
+    fitted = Logger(clock, stamps, positions, steps, name=label, snap=SNAP)
     log.info("logger fitted on %d movements: %s", n, fitted.describe())
     return fitted
 

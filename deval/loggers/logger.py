@@ -36,11 +36,11 @@ class Logger:
         Preprocessing applied after recording (:mod:`deval.loggers.preprocessing`).
     name : str
         Label in reports and in the ``logger`` metadata column.
-    snap : bool
-        When re-recording (:meth:`relog`), a new sample within half an interval (the new clock's and the
+    snap : float
+        When re-recording (:meth:`relog`), a new sample within ``snap`` x the interval (the new clock's and the
         recording's) of a recorded sample takes that sample's position: at a similar rate the hand's own
-        samples are kept, stamped by the new clock, and only samples between them are interpolated. Fitted
-        loggers snap (it keeps re-recordings closest to the reference: ``bench_logger_fidelity.py``).
+        samples are kept, stamped by the new clock, and only samples between them are interpolated (0: off;
+        see :class:`ContinuousMotion`).
     """
 
     clock: Clock
@@ -48,9 +48,11 @@ class Logger:
     positions: PositionGrid = field(default_factory=PositionGrid)
     steps: tuple = ()
     name: str = "custom"
-    snap: bool = False
+    snap: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= float(self.snap) <= 0.5:
+            raise ConfigError(f"logger snap must be in [0, 0.5] (a fraction of the interval), got {self.snap}")
         if not isinstance(self.clock, Clock):
             raise ConfigError(f"a logger's clock must be a Clock, got {self.clock!r}")
         object.__setattr__(self, "steps", tuple(self.steps))
@@ -90,7 +92,7 @@ class Logger:
                 raise ConfigError(f"not a logger record (kind {d.get('kind')!r})")
             return cls(Clock.from_dict(d["clock"]), StampGrid(**d.get("stamps", {})),
                        PositionGrid(**d.get("positions", {})), tuple(Step.from_dict(s) for s in d.get("steps", [])),
-                       str(d.get("name", "custom")), bool(d.get("snap", False)))
+                       str(d.get("name", "custom")), float(d.get("snap", 0.0)))
         except (ConfigError, KeyError, TypeError, ValueError) as exc:
             raise DataError(None, f"malformed logger record: {exc}") from None
 
@@ -129,12 +131,12 @@ class Logger:
             return Trajectories.empty()
         seg, t = self.clock.ticks(duration, rng)
         read = self.clock.read_times(seg, t, rng)
-        if isinstance(position, ContinuousMotion) and self.snap:
+        if isinstance(position, ContinuousMotion) and self.snap > 0:
             gap = np.diff(t, append=np.inf)
             gap[np.r_[seg[1:] != seg[:-1], True]] = np.inf
             back = np.r_[np.inf, gap[:-1]]
             back[np.r_[True, seg[1:] != seg[:-1]]] = np.inf
-            x, y = position(seg, np.minimum(read, duration[seg]), spacing=np.minimum(gap, back))
+            x, y = position(seg, np.minimum(read, duration[seg]), spacing=np.minimum(gap, back), snap=self.snap)
         else:
             x, y = position(seg, np.minimum(read, duration[seg]))
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)

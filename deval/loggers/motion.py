@@ -107,12 +107,12 @@ class ContinuousMotion:
         s = np.insert(seg, k + 1, seg[k])
         return cls(tt, x, y, s, traj.durations.astype(np.float64))
 
-    def __call__(self, seg: np.ndarray, t: np.ndarray, spacing: np.ndarray | None = None
+    def __call__(self, seg: np.ndarray, t: np.ndarray, spacing: np.ndarray | None = None, snap: float = 0.5
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Positions of movements ``seg`` at ``t`` seconds from their starts.
 
         With ``spacing`` (the interval of the new samples around each query, s), a query that lies within
-        half of both the new and the recorded interval of a recorded sample takes that sample's position:
+        ``snap`` x both the new and the recorded interval of a recorded sample takes that sample's position:
         re-recording at a similar rate then keeps the hand's own samples (time-stamped by the new clock, as
         loggers stamp events when they deliver them), and only queries between samples are interpolated.
         """
@@ -125,7 +125,7 @@ class ContinuousMotion:
         h = self.t[i + 1] - self.t[i]
         if spacing is not None:
             near = np.where(q - self.t[i] <= self.t[i + 1] - q, i, i + 1)
-            tol = 0.5 * np.minimum(np.asarray(spacing, dtype=np.float64), np.maximum(h, 1e-9))
+            tol = snap * np.minimum(np.asarray(spacing, dtype=np.float64), np.maximum(h, 1e-9))
             snap = np.abs(q - self.t[near]) <= tol
             x, y = self._cubic(i, h, q)
             return np.where(snap, self.x[near], x), np.where(snap, self.y[near], y)
