@@ -14,6 +14,10 @@ A saved detector is a directory:
     A torch state dict (sequence heads, module head), read with
     ``torch.load(..., weights_only=True)``.
 
+``detector.json`` may also hold ``thresholds`` calibrated to a site's traffic
+(:mod:`deval.detectors.calibration`, ``deval calibrate``); the loaded detector
+has them as ``thresholds_`` and ``score`` decides with them.
+
 Scoring with a loaded detector applies exactly the training pre-processing,
 because all of it is rebuilt from ``detector.json``.
 """
@@ -197,4 +201,8 @@ def load_detector(path: str | os.PathLike, *, module=None, input_fn=None, normal
     det.classes_ = np.array([0, 1])
     det.n_train_ = int(record.get("n_train", 0))
     det.training_info_ = record.get("training", {})
+    if record.get("thresholds"):
+        from deval.detectors.calibration import Thresholds
+
+        det.thresholds_ = Thresholds.from_dict(record["thresholds"])
     return det

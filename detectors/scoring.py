@@ -35,7 +35,8 @@ def score_movements(detector, traj: "Trajectories | Iterable[Trajectories]", *, 
 
     Returns
     -------
-    DataFrame: ``index`` (row in the input), ``p_bot``, ``log_odds``, ``predicted_bot`` (log-odds >= 0),
+    DataFrame: ``index`` (row in the input), ``p_bot``, ``log_odds``, ``predicted_bot`` (log-odds >= 0, or >= the
+    detector's calibrated threshold of this level, then given in a ``threshold`` column: :func:`decide`),
     the timing columns when ``timing`` is given, then the metadata; pooled as :func:`pool_scores` for ``by``.
     """
     from deval.distributed import ShardRunner
@@ -57,7 +58,20 @@ def score_movements(detector, traj: "Trajectories | Iterable[Trajectories]", *, 
         frames = [_score_frame(Trajectories.empty(), detector, timing)]
         frames[0].insert(0, "index", np.zeros(0, dtype=np.int64))
     frame = pd.concat(frames, ignore_index=True)
-    return frame if by == "movement" else pool_scores(frame, by, source)
+    return decide(frame if by == "movement" else pool_scores(frame, by, source), detector, by)
+
+
+def decide(frame: pd.DataFrame, detector, by: str) -> pd.DataFrame:
+    """``predicted_bot`` at the detector's calibrated threshold of level ``by`` (``deval calibrate``), with a
+    ``threshold`` column; unchanged (log-odds >= 0) for a detector without one."""
+    thresholds = getattr(detector, "thresholds_", None)
+    threshold = thresholds.for_level(by) if thresholds is not None else None
+    if threshold is None:
+        return frame
+    out = frame.copy()
+    out["predicted_bot"] = (out["log_odds"].to_numpy() >= threshold).astype(np.int64)
+    out.insert(out.columns.get_loc("predicted_bot") + 1, "threshold", float(threshold))
+    return out
 
 
 def _score_frame(chunk: Trajectories, det, timing) -> pd.DataFrame:

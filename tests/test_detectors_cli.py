@@ -166,3 +166,39 @@ def test_score_by_user_pools_the_mean_log_odds(tmp_path):
         assert ((t["timing_flag"] == 1) == (t["timing_p_bot"] >= 0.5)).all()
     main = pd.read_csv(tmp_path / "t_movement.csv")
     assert np.allclose(main["p_bot"], per_movement["p_bot"])  # the main verdict does not change
+
+
+def test_calibrate_sets_thresholds_from_a_sites_traffic(files, sapimouse, tmp_path):
+    """People of a site behind another logger (a remote desktop): calibrated on a sample of the site's traffic,
+    score flags about the chosen share of the site's other people, per movement and per session."""
+    from deval.loggers import LOGGERS
+
+    det = tmp_path / "det"
+    assert run("train-detector", "--real", files["real"], "--negatives", files["line"], files["minjerk"],
+               "--head", "logistic", "--out", det, "-q").exit_code == 0
+    site = LOGGERS["remote-desktop-50ms"].relog(sapimouse[np.isin(sapimouse.user, np.arange(30, 73))], 0)
+    calib_users = np.isin(site.user, np.arange(30, 52))
+    traffic, later = site[calib_users], site[~calib_users]
+    from deval.io import load_trajectories
+    from deval.trajectories import Trajectories
+
+    # the traffic holds a few bots too
+    traffic = Trajectories.concat([traffic, load_trajectories(files["line"])[:60].with_meta(session="bot", account=0)])
+    traffic.save(tmp_path / "traffic.npz")
+    later.save(tmp_path / "later.npz")
+    res = run("calibrate", det, "--traffic", tmp_path / "traffic.npz", "--fpr", "0.02", "--bot-share", "0.02")
+    assert res.exit_code == 0, res.output
+    assert "movement: log-odds >=" in res.output and "session: log-odds >=" in res.output
+    record = json.loads((det / "detector.json").read_text())
+    assert record["thresholds"]["target_fpr"] == 0.02 and record["thresholds"]["n_movements"] == len(traffic)
+    for by, tol in (("movement", 0.02), ("session", 0.05)):
+        out = tmp_path / f"scores_{by}.csv"
+        res = run("score", det, tmp_path / "later.npz", "--by", by, "--out", out, "-q")
+        assert res.exit_code == 0 and "calibrated threshold" in res.output
+        flagged = pd.read_csv(out)["predicted_bot"].mean()
+        assert flagged <= 0.02 + tol, (by, flagged)
+    res = CliRunner().invoke(cli, ["calibrate", str(det), "--traffic", str(tmp_path / "traffic.npz")])
+    assert res.exit_code != 0 and "--force" in res.output
+    load_trajectories(files["line"])[:20].save(tmp_path / "tiny.npz")
+    res = CliRunner().invoke(cli, ["calibrate", str(det), "--traffic", str(tmp_path / "tiny.npz"), "--force"])
+    assert res.exit_code == 1 and "tiny.npz: 20 movements are too few to calibrate on" in res.output

@@ -216,9 +216,48 @@ def score(detector_dir, input_path, out, fmt, device, chunk, timing_dir, by, sch
                                 by=by, runner=runner, progress=advance, source=input_path)
     write_text(out, frame.to_csv(index=False), force=force)
     what = "movements" if by == "movement" else f"{by}s"
-    click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots at p >= 0.5; "
+    at = (f"at the calibrated threshold (log-odds >= {frame['threshold'].iloc[0]:.3f})" if "threshold" in frame
+          and len(frame) else "at p >= 0.5")
+    click.echo(f"{len(frame)} {what} scored; {int(frame['predicted_bot'].sum())} flagged as bots {at}; "
                f"mean p_bot {frame['p_bot'].mean():.3f}")
     click.echo(f"scores: {out}")
+
+
+# -------------------------------------------------------------------- calibrate
+@click.command("calibrate")
+@click.argument("detector_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--traffic", "traffic_path", required=True, type=click.Path(exists=True),
+              help="A sample of your site's own movements, unlabelled (session / user ids give those thresholds).")
+@click.option("--fpr", "target_fpr", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=0.01,
+              show_default=True, help="Share of your people to flag, per movement, session and user.")
+@click.option("--bot-share", type=click.FloatRange(0, 0.5, max_open=True), default=0.02, show_default=True,
+              help="Share of bots your traffic may hold (the thresholds tolerate them).")
+@click.option("--format", "fmt", default=None, help="Input format of --traffic (default: detect).")
+@force_option
+def calibrate(detector_dir, traffic_path, target_fpr, bot_share, fmt, force):
+    """Set the thresholds of the detector in DETECTOR_DIR from your own unlabelled traffic, and save them
+    with it: `deval score` then flags about --fpr of your people per movement, per session and per user
+    (--by), whatever devices and loggers they use, instead of deciding at p >= 0.5.
+
+    \b
+    Example:
+      deval calibrate det/ --traffic last_week.npz --fpr 0.01 --bot-share 0.05
+    """
+    from deval.detectors import load_detector
+    from deval.detectors.calibration import calibrate as calibrate_detector
+    from deval.detectors.calibration import save_thresholds
+    from deval.io import load_trajectories
+
+    det = load_detector(detector_dir)
+    traffic = load_trajectories(traffic_path, fmt)
+    th = calibrate_detector(det, traffic, target_fpr=target_fpr, bot_share=bot_share, source=str(traffic_path))
+    save_thresholds(detector_dir, th, force=force)
+    for level in ("movement", "session", "user"):
+        value = th.for_level(level)
+        n = {"movement": th.n_movements, "session": th.n_sessions, "user": th.n_users}[level]
+        click.echo(f"{level}: " + (f"log-odds >= {value:.3f} (from {n} {level}s)" if value is not None
+                                   else f"no {level} ids in the traffic: decided at p >= 0.5"))
+    click.echo(f"saved with the detector: {Path(detector_dir) / 'detector.json'}")
 
 
 # --------------------------------------------------------------------- evaluate

@@ -19,6 +19,7 @@ from deval.errors import DevalError
 
 #: command name -> "module:function"
 COMMANDS: dict[str, str] = {
+    "calibrate": "deval.app.cli.detect:calibrate",
     "compare": "deval.app.cli.compare:compare",
     "convert": "deval.app.cli.convert:convert",
     "demo": "deval.app.cli.demo:demo",
