@@ -20,9 +20,9 @@
 The fitted logger's clock is an :class:`~deval.loggers.clocks.EmpiricalClock`
 that replays the reference's own interval runs (pauses of the hand left out),
 so split frames, jitter and dropped samples are kept; the kind decides whether
-still samples are recorded. It re-records with ``snap`` (see
-:class:`~deval.loggers.logger.Logger`): a new sample close to a recorded one
-keeps the recorded position. A reference whose kind cannot be recognised gets
+still samples are recorded. When the reference's clock is regular it
+re-records with ``snap`` (see :class:`~deval.loggers.logger.Logger`): a new
+sample close to a recorded one keeps the recorded position. A reference whose kind cannot be recognised gets
 the plain empirical clock and a warning.
 (Measured alternatives, ``benchmarks/RESULTS.md``: splitting an event logger's
 multi-frame intervals back into frames read worse.)
@@ -58,6 +58,9 @@ STILLS_SHARE = 0.02  # share of zero-length inner steps above which the logger r
 #: A fitted logger's snap (:class:`~deval.loggers.logger.Logger`): the fraction of an interval within which a
 #: re-recorded sample keeps a recorded one's position (chosen with benchmarks/bench_logger_fidelity.py)
 SNAP = 0.5
+#: ... used when the reference's clock is regular: the interquartile range of its intervals is at most this share
+#: of the median. Against a jittered clock the new samples drift from the recorded ones and snapping adds noise.
+REGULAR_SPREAD = 0.1
 
 
 class LoggerFitWarning(UserWarning):
@@ -158,7 +161,9 @@ def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_f
     factor = pause_factor if label != "sparse remote-desktop sampling" else 2.0 * pause_factor
     intervals, offsets = _runs(dt, dseg, dt < factor * med, n)
     clock = EmpiricalClock(intervals, offsets, stills, label)
-    fitted = Logger(clock, stamps, positions, steps, name=label, snap=SNAP)
+    q25, q75 = np.quantile(intervals, [0.25, 0.75])
+    regular = (q75 - q25) / med <= REGULAR_SPREAD
+    fitted = Logger(clock, stamps, positions, steps, name=label, snap=SNAP if regular else 0.0)
     log.info("logger fitted on %d movements: %s", n, fitted.describe())
     return fitted
 
