@@ -139,3 +139,86 @@ def test_write_back_in_the_real_datas_layout_and_scaling(tmp_path):
     np.testing.assert_allclose(again.t, back.t, atol=1e-6)
     np.testing.assert_allclose(again.x - np.repeat(again.x[again.offsets[:-1]], again.lengths),
                                back.x - np.repeat(back.x[back.offsets[:-1]], back.lengths), atol=1e-3)
+
+
+def research_layout(traj: Trajectories, folder, part: str = "val", max_len: int = 64):
+    """A second project's conventions: X_<part>.npy with lengths in L_<part>.npy, per-channel parameters in one
+    dict keyed "<channel>_<stat>" (dx_min, dx_max...), and a dt channel stored as log(dt_ms + 1) / log(1001)
+    before min-max scaling to [-1, 1]."""
+    n = len(traj)
+    lengths = np.minimum(traj.lengths, max_len)
+    feats = np.zeros((n, max_len, 3))
+    for i in range(n):
+        sl = slice(traj.offsets[i], traj.offsets[i] + lengths[i])
+        dx, dy = np.diff(traj.x[sl], prepend=traj.x[sl][0]), np.diff(traj.y[sl], prepend=traj.y[sl][0])
+        dt_ms = np.diff(traj.t[sl], prepend=traj.t[sl][0]) * 1000.0
+        feats[i, : lengths[i]] = np.stack([dx, dy, np.log(dt_ms + 1) / np.log(1001)], axis=1)
+    valid = np.arange(max_len)[None, :] < lengths[:, None]
+    lo, hi = feats[valid].min(axis=0), feats[valid].max(axis=0)
+    np.save(folder / f"X_{part}.npy", np.where(valid[..., None], 2 * (feats - lo) / (hi - lo) - 1, 0).astype(np.float32))
+    np.save(folder / f"L_{part}.npy", lengths)
+    params = {f"{c}_{s}": float(v) for s, vec in (("min", lo), ("max", hi)) for c, v in zip(("dx", "dy", "dt"), vec)}
+    (folder / "params.json").write_text(json.dumps(params))
+    (folder / "layout.yaml").write_text(yaml.safe_dump({
+        "data": "X_{part}.npy", "lengths": "L_{part}.npy", "channels": ["dx", "dy", "dt"],
+        "scaling": {"kind": "minmax", "range": [-1, 1], "params": "params.json", "keys": "{channel}_{stat}"},
+        "transforms": {"dt": {"kind": "log1p", "scale": 1000}}, "units": {"time": "ms"}}))
+    return folder / f"X_{part}.npy"
+
+
+def test_a_research_layout_loads_with_one_layout_file(tmp_path):
+    """L_<part>.npy lengths, keyed dict parameters and a log-scaled dt: one layout file, no renaming."""
+    real = load_sample()
+    b = real.take(np.flatnonzero(real.lengths <= 64)[:300])
+    arr = research_layout(b, tmp_path)
+    got = load_trajectories(arr)
+    assert len(got) == len(b) and np.array_equal(got.lengths, b.lengths)
+    np.testing.assert_allclose(got.t, b.t - np.repeat(b.t[b.offsets[:-1]], b.lengths), atol=1e-5)
+    rel = lambda tr: tr.x - np.repeat(tr.x[tr.offsets[:-1]], tr.lengths)  # noqa: E731
+    np.testing.assert_allclose(rel(got), rel(b), atol=1e-3)
+    # written back in the same layout next to another part, then read back without copying anything
+    out = tmp_path / "exports"
+    out.mkdir()
+    from deval.io.layout import Layout
+
+    lay = Layout.load(tmp_path / "layout.yaml")
+    written = lay.write(got, out / "X_fake.npy")
+    assert [p.name for p in written] == ["X_fake.npy", "L_fake.npy"]
+    again = load_trajectories(out / "X_fake.npy", layout=tmp_path / "layout.yaml")
+    np.testing.assert_allclose(again.t, got.t, atol=1e-5)
+
+
+@pytest.mark.parametrize("scaling, message", [
+    ({"kind": "minmax", "params": {"min": [0], "max": [1]}, "range": [1, -1]}, "scaling.range must rise.*reversed"),
+    ({"kind": "minmax", "min": [0], "max": [1], "range": [0, 0]}, "scaling.range must rise.*empty"),
+    ({"kind": "minmax", "min": [0], "max": [1], "range": [0]}, r"scaling.range must be \[low, high\]"),
+    ({"kind": "minmax", "min": "zero", "max": [1]}, "scaling.min must be a finite number"),
+    ({"kind": "minmax", "params": 3}, "scaling.params must be a file name or a mapping"),
+    ({"kind": "minmax", "params": {"min": ["a"]}}, "scaling.params.min must be a finite number"),
+    ({"kind": "minmax", "params": "p.json", "keys": "{channel}"}, r"scaling.keys must be a pattern"),
+    ({"kind": "minmax", "params": "p.json", "colour": 1}, "unknown scaling key"),
+    ({"kind": "zscore"}, "scaling.kind must be"),
+    ("minmax", "scaling must be a mapping"),
+])
+def test_hostile_layouts_end_in_one_line_naming_the_layout_and_key(tmp_path, scaling, message):
+    np.save(tmp_path / "X.npy", np.zeros((3, 5, 3), np.float32))
+    (tmp_path / "lay.yaml").write_text(yaml.safe_dump({"channels": ["x", "y", "dt"], "scaling": scaling}))
+    with pytest.raises(DataError, match=message) as err:
+        load_trajectories(tmp_path / "X.npy", layout=tmp_path / "lay.yaml")
+    assert str(err.value).startswith(str(tmp_path / "lay.yaml")) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"lengths": ["L.npy"]}, "lengths must be a file name pattern"),
+    ({"lengths": "L_{part}.npy"}, r"no value for \{part\}"),
+    ({"data": "X_{part}.npy", "lengths": "L_{part}.npy"}, "no such file|L_.*npy"),
+    ({"rate_hz": -5}, "rate_hz must be > 0"),
+    ({"pad_value": "none"}, "pad_value must be a finite number"),
+    ({"transforms": {"dt": {"kind": "sqrt"}}}, r"transforms.dt must be \{kind: log1p"),
+    ({"transforms": {"speed": {"kind": "log1p"}}}, "transforms.speed: no such channel"),
+])
+def test_hostile_companion_keys(tmp_path, extra, message):
+    np.save(tmp_path / "X.npy", np.zeros((3, 5, 3), np.float32))
+    (tmp_path / "lay.yaml").write_text(yaml.safe_dump({"channels": ["x", "y", "dt"], **extra}))
+    with pytest.raises(DataError, match=message):
+        load_trajectories(tmp_path / "X.npy", layout=tmp_path / "lay.yaml")
