@@ -33,7 +33,7 @@ CALIBRATION_LOGGERS = 12
 
 def session_scores(det, traj: Trajectories, k: int, scores: np.ndarray | None = None) -> np.ndarray:
     """Mean log-odds of every complete window of ``k`` movements of one session, (W,)."""
-    from deval.detectors.evaluation import fuse_sessions, session_windows
+    from deval.sessions import fuse_sessions, session_windows
 
     if scores is None:
         scores = det.decision_prepared(det.prepare(traj))
@@ -71,7 +71,7 @@ def cross_logger_rows(det, relogged: Mapping[str, Trajectories], people: Traject
         One row per logger: movement FPR with a 95% Wilson interval and its threshold, session FPR (and its
         interval) at the multi-logger session threshold, and at the one-logger (as logged) session threshold.
     """
-    from deval.detectors.evaluation import fuse_sessions, session_windows
+    from deval.sessions import fuse_sessions, session_windows
 
     q = 1.0 - target_fpr
     threshold = float(np.quantile(human_scores, q))

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from deval.canonical import canonicalize
-from deval.errors import ConfigError
+from deval.errors import ConfigError, DataError
 from deval.registry import Registry
 from deval.trajectories import Trajectories
 
@@ -90,6 +90,8 @@ class CompareSettings:
     view : {"raw", "60hz"}
         ``"60hz"`` resamples every set at 60 Hz (10 % seeded jitter) before
         anything else, so that realism is judged apart from the logger.
+    session_k : int
+        Also judge sessions of this many movements (:mod:`deval.session_realism`; 0: off).
     """
 
     seed: int = 0
@@ -107,6 +109,7 @@ class CompareSettings:
     sequence_probe: bool = True
     aspects: bool = True
     view: str = "raw"
+    session_k: int = 0
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
@@ -184,6 +187,7 @@ class CompareResult:
     baselines: list[dict]
     settings: CompareSettings
     real_name: str = "real"
+    sessions: list = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """One row per fake set: name, n and every scalar metric."""
@@ -221,6 +225,7 @@ class CompareResult:
         return {
             "real": {"name": self.real_name, "n": len(self.real.traj)},
             "loggers": self.loggers(),
+            "sessions": self.sessions,
             "settings": asdict(self.settings),
             "feature_columns": list(self.real.features.columns),
             "baselines": self.baselines,
@@ -687,7 +692,17 @@ def compare_sets(
     if settings.baselines and "c2st" in settings.metrics:
         step("baselines: real vs real")
         baselines = real_baselines(real_p, settings)
-    return CompareResult(real_p, fake_ps, rows, baselines, settings, real_name)
+    sessions = []
+    if settings.session_k:
+        from deval.session_realism import session_realism
+
+        for name, traj in fakes.items():
+            step(f"sessions of {settings.session_k}: {name}")
+            try:
+                sessions.append({"name": name, **session_realism(real, traj, settings.session_k, settings).to_dict()})
+            except DataError as exc:
+                sessions.append({"name": name, "k": settings.session_k, "not_computed": exc.problem})
+    return CompareResult(real_p, fake_ps, rows, baselines, settings, real_name, sessions)
 
 
 def realism_scores(real: Trajectories, fake: Trajectories, *, seed: int = 0,

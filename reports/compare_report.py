@@ -123,6 +123,7 @@ def _write_files(result: CompareResult, out: Path, figures: bool, embedded: list
         c2st_folds=result.settings.c2st_folds,
         verdicts=result.verdicts(),
         loggers=payload["loggers"],
+        sessions=payload["sessions"],
         baselines=result.baselines,
         baseline_note=(
             "Random halves show the probe's floor (~0.50). Two groups of different people are not the same "

@@ -200,3 +200,23 @@ def test_a_registered_metric_joins_every_comparison(tmp_path):
         METRICS.unregister("point-ratio")
     with pytest.raises(ConfigError, match="unknown metric"):
         CompareSettings(metrics=("point-ratio",))
+
+
+def test_sessions_of_one_person_read_apart_from_movements_drawn_independently(sapimouse):
+    """Session-level realism: people vs other people read near the baseline; the same people's movements shuffled
+    across sessions (each movement real, no session one person's) read far from people."""
+    from deval.session_realism import session_realism
+
+    users = np.unique(sapimouse.user)
+    a = sapimouse[np.isin(sapimouse.user, users[:24])]
+    b = sapimouse[np.isin(sapimouse.user, users[24:48])]
+    settings = CompareSettings(seed=0, features="kinematic")
+    people = session_realism(a, b, 5, settings)
+    shuffled = b.take(np.random.default_rng(0).permutation(len(b))).with_meta(session="")
+    mixed = session_realism(a, shuffled, 5, settings)
+    assert not people.pseudo_sessions and mixed.pseudo_sessions
+    assert people.c2st_acc < 0.7 and abs(people.people_vs_people - 0.5) < 0.15
+    assert mixed.c2st_acc > people.c2st_acc + 0.15
+    res = compare_sets(a[:400], {"b": b[:400]}, CompareSettings(seed=0, metrics=("mmd",), baselines=False,
+                                                               mmd_permutations=5, session_k=5))
+    assert res.to_dict()["sessions"][0]["name"] == "b"

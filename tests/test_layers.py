@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS = (
     ("core", ("deval.trajectories", "deval.errors", "deval.atomic", "deval.io", "deval.canonical", "deval.features",
               "deval.metrics", "deval.data", "deval.calibration", "deval.registry", "deval.loggers",
-              "deval.realism_meter", "deval.distributed", "deval.compare", "deval.configs", "deval.thread_jobs")),
+              "deval.realism_meter", "deval.distributed", "deval.compare", "deval.configs", "deval.thread_jobs",
+              "deval.sessions", "deval.session_realism")),
     ("generators", ("deval.generators",)),
     ("negatives", ("deval.negatives",)),
     ("detectors", ("deval.detectors",)),

@@ -39,6 +39,10 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @click.option("--sequence-probe/--no-sequence-probe", default=True, show_default=True,
               help="Run the meter's sequence-level probe (a small 1-D CNN on the steps) and the stacked probe.")
 @click.option("--no-baselines", is_flag=True, help="Skip the real-vs-real reference C2STs.")
+@click.option("--sessions", "session_k", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Also judge sessions of K movements (mean and spread of each feature over K consecutive "
+                   "movements of one session; a FAKE without session ids is cut in file order), against the "
+                   "same measure between two halves of the real people (0: off).")
 @click.option("--by-style", is_flag=True, help="Split each FAKE file by its style column: one row per style.")
 @click.option("--by-condition", is_flag=True,
               help="Split each FAKE file by condition (start-to-end distance bin x 8 direction sectors): one row "
@@ -55,7 +59,7 @@ def _csv_list(value: str) -> tuple[str, ...]:
 @quiet_option
 @force_option
 def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, folds, group_by_user,
-            permutations, view, sequence_probe, no_baselines, by_style, by_condition, distance_bins, min_per_condition,
+            permutations, view, sequence_probe, no_baselines, session_k, by_style, by_condition, distance_bins, min_per_condition,
             fmt, animations, quiet, force):
     """Judge how close FAKE movement sets are to REAL ones.
 
@@ -90,6 +94,7 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
         seed=seed, max_samples=max_samples, features=feats, metrics=_csv_list(metrics),
         c2st_classifier=classifier, c2st_folds=folds, group_by_user=group_by_user,
         mmd_permutations=permutations, baselines=not no_baselines, view=view, sequence_probe=sequence_probe,
+        session_k=session_k,
     )
     def load(path):
         if by_style or by_condition:  # split first, then each part is subsampled
@@ -143,4 +148,11 @@ def compare(real, fakes, out, seed, features, metrics, max_samples, classifier, 
         click.echo(f"{v['name']}: {v['text']}")
     for b in result.baselines:
         click.echo(f"  reference {b['name']}: C2ST {b['c2st_acc']:.3f} [{b['c2st_ci_low']:.3f}, {b['c2st_ci_high']:.3f}]")
+    for row in result.sessions:
+        if "not_computed" in row:
+            click.echo(f"{row['name']}: sessions of {row['k']}: not computed ({row['not_computed']})")
+        else:
+            click.echo(f"{row['name']}: sessions of {row['k']}: C2ST {row['c2st_acc']:.3f} [{row['c2st_ci_low']:.3f}, "
+                       f"{row['c2st_ci_high']:.3f}] (people vs people {row['people_vs_people']:.3f})"
+                       + ("; no session ids: windows in file order" if row["pseudo_sessions"] else ""))
     click.echo(f"report: {html}")
