@@ -133,12 +133,28 @@ def _lognormal(sigma: float):
     return lambda m, rng: np.exp(sigma * rng.standard_normal(m)) if sigma else np.ones(m)
 
 
+class _PeriodicClock(Clock):
+    """A clock with one base interval (``median_interval``) multiplied by random factors (``_factors``, no lower
+    than ``_min_factor``)."""
+
+    def _factors(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        return _lognormal(self.jitter)(m, rng)  # type: ignore[attr-defined]
+
+    @property
+    def _min_factor(self) -> float:
+        return float(np.exp(-3.0 * self.jitter))  # type: ignore[attr-defined]
+
+    def ticks(self, duration, rng):
+        d = np.asarray(duration, dtype=np.float64)
+        return ticks_from_factors(d, np.full(len(d), self.median_interval), self._factors, self._min_factor, rng)
+
+
 def _hz(rate: float) -> str:
     return f"{rate:.0f} Hz" if rate >= 10 else f"{rate:.2g} Hz"
 
 
 @dataclass(frozen=True)
-class PollClock(Clock):
+class PollClock(_PeriodicClock):
     """A fixed-rate loop that records every sample, still ones included.
 
     Parameters
@@ -166,11 +182,6 @@ class PollClock(Clock):
         f = _lognormal(self.jitter)(m, rng)
         return f * (1.0 + (rng.random(m) < self.drop)) if self.drop else f
 
-    def ticks(self, duration, rng):
-        d = np.asarray(duration, dtype=np.float64)
-        return ticks_from_factors(d, np.full(len(d), 1.0 / self.rate_hz), self._factors,
-                                  float(np.exp(-3.0 * self.jitter)), rng)
-
     @property
     def median_interval(self) -> float:
         return 1.0 / self.rate_hz
@@ -181,7 +192,7 @@ class PollClock(Clock):
 
 
 @dataclass(frozen=True)
-class EventClock(Clock):
+class EventClock(_PeriodicClock):
     """Device reports at ``event_hz``; an event only when the recorded position changes.
 
     Parameters
@@ -200,11 +211,6 @@ class EventClock(Clock):
         _check_range("events clock", "event_hz", self.event_hz, 0.5, 20000.0)
         _check_range("events clock", "jitter", self.jitter, 0.0, 1.5)
 
-    def ticks(self, duration, rng):
-        d = np.asarray(duration, dtype=np.float64)
-        return ticks_from_factors(d, np.full(len(d), 1.0 / self.event_hz), _lognormal(self.jitter),
-                                  float(np.exp(-3.0 * self.jitter)), rng)
-
     @property
     def median_interval(self) -> float:
         return 1.0 / self.event_hz
@@ -215,7 +221,7 @@ class EventClock(Clock):
 
 
 @dataclass(frozen=True)
-class CoalescedClock(Clock):
+class CoalescedClock(_PeriodicClock):
     """Device reports at ``event_hz`` seen once per display frame at ``rate_hz`` (the latest report), on change.
 
     Parameters
@@ -238,11 +244,6 @@ class CoalescedClock(Clock):
         _check_range("coalesced clock", "event_hz", self.event_hz, 0.5, 20000.0)
         _check_range("coalesced clock", "jitter", self.jitter, 0.0, 1.5)
 
-    def ticks(self, duration, rng):
-        d = np.asarray(duration, dtype=np.float64)
-        return ticks_from_factors(d, np.full(len(d), 1.0 / self.rate_hz), _lognormal(self.jitter),
-                                  float(np.exp(-3.0 * self.jitter)), rng)
-
     def read_times(self, seg, t, rng):
         # the latest device report before the frame (sample and hold), each movement at its own report phase
         n = int(seg.max()) + 1 if len(seg) else 0
@@ -258,7 +259,7 @@ class CoalescedClock(Clock):
 
 
 @dataclass(frozen=True)
-class SparseClock(Clock):
+class SparseClock(_PeriodicClock):
     """Remote-desktop / VNC sampling: long, irregular intervals, dropped frames and gaps; on change.
 
     Parameters
@@ -291,10 +292,9 @@ class SparseClock(Clock):
         f[gaps] *= rng.uniform(3.0, 10.0, int(gaps.sum()))
         return f
 
-    def ticks(self, duration, rng):
-        d = np.asarray(duration, dtype=np.float64)
-        return ticks_from_factors(d, np.full(len(d), self.interval_s), self._factors,
-                                  float(np.exp(-3.0 * self.spread)), rng)
+    @property
+    def _min_factor(self) -> float:
+        return float(np.exp(-3.0 * self.spread))
 
     @property
     def median_interval(self) -> float:
