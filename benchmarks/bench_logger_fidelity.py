@@ -63,7 +63,8 @@ def main() -> None:
     for name in filter(None, args.kinds.split(",")):
         datasets[name] = LOGGERS[name].relog(real, 0)
     print(f"{args.n} movements per half, halves split by user; meter C2ST (0.5 = indistinguishable)\n")
-    head = "| dataset | fitted logger (on A) | A vs B | A vs relog(B) | gap | timing aspect A vs B / relog | fit+relog s |"
+    head = ("| dataset | fitted logger (on A) | A vs B | A vs relog(B) | gap | timing aspect A vs B / relog "
+            "| fit+relog s |")
     if args.negatives:
         head += f" {args.negatives} --timing like: C2ST / timing aspect |"
     print(head)

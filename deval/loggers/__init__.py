@@ -43,5 +43,6 @@ from deval.loggers.relog import RelogResult, relog
 
 __all__ = ["Logger", "Position", "Clock", "PollClock", "EventClock", "CoalescedClock", "SparseClock",
            "EmpiricalClock", "CLOCKS", "StampGrid", "PositionGrid", "Step", "ClipIntervals", "Resample", "Truncate",
-           "STEPS", "ContinuousMotion", "fit_logger", "describe_logger", "LoggerFitWarning", "LOGGERS", "DRAWN_KINDS", "draw_loggers",
+           "STEPS", "ContinuousMotion", "fit_logger", "describe_logger", "LoggerFitWarning", "LOGGERS", "DRAWN_KINDS",
+           "draw_loggers",
            "relog_each", "parse_logger", "relog", "RelogResult"]

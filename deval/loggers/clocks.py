@@ -187,7 +187,8 @@ class PollClock(_PeriodicClock):
         return 1.0 / self.rate_hz
 
     def describe(self) -> str:
-        extra = (f", jitter {self.jitter:g}" if self.jitter else "") + (f", {self.drop:.0%} dropped" if self.drop else "")
+        extra = (f", jitter {self.jitter:g}" if self.jitter else "") + (
+            f", {self.drop:.0%} dropped" if self.drop else "")
         return f"fixed-rate poll, {_hz(self.rate_hz)}{extra}, records stills"
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from deval.errors import ConfigError
-from deval.loggers.clocks import CLOCKS, CoalescedClock, EventClock, PollClock, SparseClock
+from deval.loggers.clocks import CoalescedClock, EventClock, PollClock, SparseClock
 from deval.loggers.grids import PositionGrid, StampGrid
 from deval.loggers.logger import Logger
 from deval.loggers.preprocessing import ClipIntervals, Resample, Truncate
@@ -184,5 +184,3 @@ def parse_logger(spec: str) -> Logger:
         raise ConfigError(f"logger spec {spec!r}: {exc}") from None
     return Logger(clock, stamps, positions, tuple(steps), name=spec)
 
-
-assert set(DRAWN_KINDS) <= set(CLOCKS.available())
