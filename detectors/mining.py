@@ -24,6 +24,7 @@ how much of the candidate pool the selection covers.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -33,6 +34,8 @@ from deval.detectors.featurizer import TrajectoryFeaturizer
 from deval.detectors.training import train_detector
 from deval.errors import ConfigError
 from deval.trajectories import Trajectories
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MiningResult", "mine_negatives", "select_diverse_hardest"]
 
@@ -108,10 +111,31 @@ def _search_configs(real: Trajectories, det, rng: np.random.Generator, n_configs
     return [{**configs[i], "mean_score": results[i]} for i in order]
 
 
+def _without_rare_values(pool: dict, family: str, min_count: int = 3) -> dict:
+    """``pool`` less the movements whose ``family`` value occurs fewer than ``min_count`` times over the whole
+    pool (too few to hold out and test: mining can draw a part once or twice); sets left empty are dropped."""
+    import pandas as pd
+
+    values = [t.meta[family].astype(str) if family in t.meta else None for t in pool.values()]
+    counts = pd.concat([v for v in values if v is not None]).value_counts() if any(
+        v is not None for v in values) else pd.Series(dtype=int)
+    rare_values = set(counts[counts < min_count].index)
+    if rare_values:
+        logger.info("family matrix: %s value(s) %s left out (fewer than %d movements)", family,
+                    ", ".join(sorted(rare_values)), min_count)
+    out = {}
+    for (name, traj), col in zip(pool.items(), values):
+        kept = traj if col is None else traj[~col.isin(rare_values).to_numpy()]
+        if len(kept):
+            out[name] = kept
+    return out
+
+
 def _family_matrix(real, pool, family, head, view, seed) -> list[dict]:
     """Leave-one-family-out on ``pool``: one row per held-out family (ROC-AUC, TPR at 1% FPR)."""
     from deval.detectors.evaluation import evaluate_holdout
 
+    pool = _without_rare_values(pool, family)
     res = evaluate_holdout(real, pool, holdout="leave-one-family-out", family=family, head=head, views=(view,),
                            n_bootstrap=0, cross_logger=False, seed=seed)
     m = res.metrics
