@@ -276,3 +276,32 @@ def test_snap_keeps_the_hands_own_samples_at_a_similar_rate():
     faster = Logger(PollClock(400.0), StampGrid(0.0), PositionGrid(0.0), snap=0.5).relog(noisy, 0)
     copies = np.mean([(x, s) in keys for x, s in zip(faster.x.tolist(), faster.segment_ids.tolist())])
     assert 0.15 < copies < 0.5
+
+
+def test_relog_command(tmp_path):
+    from click.testing import CliRunner
+
+    from deval.app.cli.main import cli
+    from deval.data import load_sample
+    from deval.io import load_trajectories
+
+    ref = load_sample()[:300]
+    ref.save(tmp_path / "ref.npz")
+    r = CliRunner().invoke(cli, ["relog", str(tmp_path / "ref.npz"), "--logger", "sparse:80ms", "--out",
+                                 str(tmp_path / "vnc.npz")])
+    assert r.exit_code == 0, r.output
+    assert "sparse remote-desktop sampling" in r.output
+    vnc = load_trajectories(tmp_path / "vnc.npz")
+    assert len(vnc) == 300 and np.median(np.diff(vnc.t)[np.diff(vnc.segment_ids) == 0]) > 0.06
+    r = CliRunner().invoke(cli, ["relog", str(tmp_path / "ref.npz"), "--like", str(tmp_path / "vnc.npz"), "--out",
+                                 str(tmp_path / "again.npz")])
+    assert r.exit_code == 0 and "Logger of" in r.output and "sparse remote-desktop" in r.output
+    r = CliRunner().invoke(cli, ["relog", str(tmp_path / "ref.npz"), "--like", str(tmp_path / "vnc.npz"), "--out",
+                                 str(tmp_path / "again.npz")])
+    assert r.exit_code != 0 and "--force" in r.output
+    ref[:20].save(tmp_path / "tiny.npz")
+    r = CliRunner().invoke(cli, ["relog", str(tmp_path / "ref.npz"), "--like", str(tmp_path / "tiny.npz"), "--out",
+                                 str(tmp_path / "x.npz")])
+    assert r.exit_code == 1 and "tiny.npz: 20 movements are too few to fit a logger" in r.output
+    r = CliRunner().invoke(cli, ["relog", str(tmp_path / "ref.npz"), "--out", str(tmp_path / "x.npz")])
+    assert r.exit_code == 2 and "exactly one of --like" in r.output

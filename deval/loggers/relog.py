@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deval.errors import ConfigError
+from deval.errors import ConfigError, DataError
 from deval.loggers.kinds import parse_logger
 from deval.loggers.logger import Logger
 from deval.trajectories import Trajectories
@@ -25,11 +25,12 @@ class RelogResult:
 
 
 def relog(movements: Trajectories, *, like: Trajectories | None = None, logger: str | Logger | None = None,
-          seed: int = 0, like_source: str | None = None) -> RelogResult:
+          seed: int = 0, like_source: str | None = None, source: str | None = None) -> RelogResult:
     """Re-record ``movements`` through the logger of ``like`` (fitted) or ``logger`` (a spec, name or Logger).
 
     Exactly one of ``like`` and ``logger``. The ``logger`` metadata column names the logger; everything else in
-    the metadata is kept. ``like_source`` names the reference file in error messages.
+    the metadata is kept. ``like_source`` and ``source`` name the reference and the movements' files in error
+    messages.
     """
     if (like is None) == (logger is None):
         raise ConfigError("give exactly one of like (a reference recording) and logger (a logger spec)")
@@ -37,5 +38,8 @@ def relog(movements: Trajectories, *, like: Trajectories | None = None, logger: 
         lg = Logger.fit(like, seed=seed, source=like_source)
     else:
         lg = logger if isinstance(logger, Logger) else parse_logger(str(logger))
-    out = lg.relog(movements, seed).with_meta(logger=lg.name)
+    try:
+        out = lg.relog(movements, seed).with_meta(logger=lg.name)
+    except DataError as exc:
+        raise DataError(exc.source or source, exc.problem) from None
     return RelogResult(out, lg)

@@ -44,7 +44,7 @@ def relog(input_path: str, like_path: Path | None, logger_spec: str | None, out:
     movements = load_trajectories(input_path, fmt)
     like = load_trajectories(like_path, fmt) if like_path is not None else None
     result = relog_movements(movements, like=like, logger=logger_spec, seed=seed,
-                             like_source=None if like_path is None else str(like_path))
+                             like_source=None if like_path is None else str(like_path), source=str(input_path))
     click.echo(f"Logger{' of ' + str(like_path) if like_path else ''}: {result.logger.describe()}")
     save_trajectories(result.movements, out_path, force=force)
     click.echo(f"Wrote {out_path}: {len(result.movements)} movements, {result.movements.n_points} points "
