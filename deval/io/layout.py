@@ -36,7 +36,7 @@ Keys (all optional but ``channels``):
     (the scaled value that fills padded rows), else NaN padding.
 ``data``
     The pattern of the data files' names, e.g. ``X_{part}.npy``: each ``{name}``
-    captured from the data file's name fills the same placeholder in the
+    captured from the data file's name fills the same {name} field in the
     companion files (``lengths: L_{part}.npy`` reads ``L_val.npy`` for
     ``X_val.npy``); ``{stem}`` is always the data file's name without suffix.
 ``transforms``
@@ -51,7 +51,7 @@ Keys (all optional but ``channels``):
 
 Companion files are looked for next to the data file, then relative to the
 layout file. Every key is checked when the layout is read: a wrong type, an
-empty or reversed range, an unknown key or placeholder ends in one line that
+empty or reversed range, an unknown key or {field} ends in one line that
 names the layout file and the key.
 
 **Writing** (:meth:`Layout.write`; ``deval --layout FILE convert neg.npz --out
@@ -368,7 +368,7 @@ class Layout:
         """``traj`` in this layout: ``(values (N, T, C) float32, scaled and padded; lengths (N,))``.
 
         Movements longer than ``max_len`` (default: the longest) are truncated. ``path``: the array's file
-        (its name fills the placeholders of companion files such as ``scaling.params``)."""
+        (its name fills the {fields} of companion file names such as ``scaling.params``)."""
         n = len(traj)
         lengths = traj.lengths if max_len is None else np.minimum(traj.lengths, max_len)
         tmax = int(lengths.max(initial=1))
