@@ -192,3 +192,38 @@ def test_broken_cases_cover_every_format():
     exts = {BROKEN[c][0].rsplit(".", 1)[-1] for c in BROKEN}
     assert {"npz", "npy", "csv", "json"} <= exts
     assert any(c.startswith("events") for c in BROKEN) and any(c.startswith("actions") for c in BROKEN)
+
+
+def test_the_advice_of_a_reading_warning_runs(tmp_path, caplog):
+    """A JSON file in milliseconds: the warning advises deval -O time_unit=ms, and that option exists on the
+    group for every command; an unlabelled padded array: the error advises -O channels=..., which works too."""
+    import json as _json
+    import logging
+
+    import numpy as np
+    from click.testing import CliRunner
+
+    from deval.app.cli.main import cli
+    from deval.data import load_sample
+    from deval.io import load_trajectories
+
+    real = load_sample()[:60]
+    moves = [{"x": real[i].x.tolist(), "y": real[i].y.tolist(), "t": (real[i].t * 1000).tolist()} for i in range(60)]
+    (tmp_path / "ms.json").write_text(_json.dumps(moves))
+    with caplog.at_level(logging.WARNING):
+        r = CliRunner().invoke(cli, ["convert", str(tmp_path / "ms.json"), "--out", str(tmp_path / "a.npz")])
+    assert r.exit_code == 0 and "deval -O time_unit=ms" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        r = CliRunner().invoke(cli, ["-O", "time_unit=ms", "compare", str(tmp_path / "ms.json"),
+                                     str(tmp_path / "ms.json"), "--metrics", "mmd", "--permutations", "5",
+                                     "--no-baselines", "--no-sequence-probe", "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert "milliseconds" not in caplog.text
+    np.save(tmp_path / "X.npy", np.zeros((4, 6, 5), np.float32) + np.arange(6)[None, :, None])
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "X.npy"), "--out", str(tmp_path / "x.npz")])
+    assert r.exit_code == 1 and "deval -O channels=" in r.output and "layout" in r.output
+    r = CliRunner().invoke(cli, ["-O", "channels=x,y,t,_,_", "convert", str(tmp_path / "X.npy"), "--out",
+                                 str(tmp_path / "x.npz")])
+    assert r.exit_code == 0, r.output
+    assert len(load_trajectories(tmp_path / "x.npz")) == 4

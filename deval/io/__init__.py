@@ -65,6 +65,17 @@ def set_default_layout(path: str | os.PathLike | None) -> None:
     default_layout = None if path is None else os.fspath(path)
 
 
+#: Loader options for every input of this process (``deval -O KEY=VALUE``), used where the file's loader takes
+#: them (``time_unit`` for JSON and CSV, ``channels`` for padded arrays...).
+default_read_options: dict = {}
+
+
+def set_default_read_options(options: dict | None) -> None:
+    """Make :func:`load_trajectories` pass ``options`` to every loader that takes them (None: none)."""
+    global default_read_options
+    default_read_options = dict(options or {})
+
+
 def set_strict_units(strict: bool) -> None:
     """Make :func:`load_trajectories`'s unit plausibility warnings errors (or warnings again) for this process."""
     global strict_units
@@ -131,6 +142,9 @@ def load_trajectories(
         raise DataError(p, f"unknown format {fmt!r}; known: {', '.join(FORMATS.available())}")
     from deval.io.layout import Layout, find_layout
 
+    if default_read_options:  # deval -O KEY=VALUE: the keys this format's loader takes, under explicit ones
+        accepted = inspect.signature(FORMATS.get(fmt).loader()).parameters
+        options = {**{k: v for k, v in default_read_options.items() if k in accepted}, **options}
     if fmt == "padded" and layout is None and not options:
         layout = default_layout or find_layout(p)
         if layout is not None:

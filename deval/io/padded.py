@@ -94,7 +94,9 @@ def parse_channels(channels: str | Sequence[str] | None, n_channels: int, source
     if channels is None:
         if n_channels not in DEFAULT_CHANNELS:
             raise DataError(
-                source, f"cannot guess the meaning of {n_channels} channels; pass channels= (e.g. 'x,y,t,press')"
+                source, f"cannot guess the meaning of {n_channels} channels; describe them in a layout file "
+                        f"(layout.yaml next to the data, or deval --layout FILE) or name them with deval -O "
+                        f"channels=x,y,t,... (in Python: channels=)"
             )
         return DEFAULT_CHANNELS[n_channels]
     names = tuple(c.strip().lower() for c in (channels.split(",") if isinstance(channels, str) else channels))

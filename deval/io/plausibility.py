@@ -52,7 +52,7 @@ def check_plausible(traj: Trajectories, source: str | os.PathLike | None = None,
         mv = int(np.argmax(dur))
         raise DataError(source, f"movement {mv} lasts {dur[mv]:.3g} s (limit {MAX_DURATION_S:.0f} s): times are "
                                 "not in seconds (milliseconds, microseconds or epoch timestamps?); e.g. "
-                                "--option time_unit=ms")
+                                "deval -O time_unit=ms COMMAND ... (in Python: time_unit='ms')")
     problems = []
     net = np.hypot(traj.end[:, 0] - traj.start[:, 0], traj.end[:, 1] - traj.start[:, 1])
     if float(np.median(net)) < 1.0 or big <= 1.5:
@@ -63,7 +63,7 @@ def check_plausible(traj: Trajectories, source: str | os.PathLike | None = None,
     if med_dur > 60.0 or (dt.size and float(np.median(dt)) > 1.0):
         problems.append(f"median duration {med_dur:.3g} s and median time step "
                         f"{float(np.median(dt)) if dt.size else float('nan'):.3g} s: times look like milliseconds "
-                        "read as seconds (e.g. --option time_unit=ms)")
+                        "read as seconds (e.g. deval -O time_unit=ms COMMAND ...; in Python: time_unit='ms')")
     for text in problems:
         if strict:
             raise DataError(source, text)

@@ -72,9 +72,15 @@ class LazyGroup(click.Group):
                    "file, units (see the README). A layout.yaml next to the data is picked up without it.")
 @click.option("--strict", is_flag=True,
               help="Unit warnings on loading (normalised coordinates, milliseconds read as seconds) become errors.")
-def cli(verbose: int, on_repeated_time: str, layout: str | None, strict: bool) -> None:
+@click.option("-O", "--read-option", "read_options", multiple=True, metavar="KEY=VALUE",
+              help="A reading option for every input of the command, where its format takes it: -O time_unit=ms "
+                   "(JSON, CSV), -O channels=x,y,t (padded arrays without a layout), -O max_gap_s=0.5 (event "
+                   "logs)... (repeatable).")
+def cli(verbose: int, on_repeated_time: str, layout: str | None, strict: bool, read_options: tuple[str, ...]
+        ) -> None:
     """deval: realism metrics, hard negatives and detector evaluation for mouse-movement bot detectors."""
-    from deval.io import set_default_layout, set_repeated_time_policy, set_strict_units
+    from deval.app.cli.options import parse_key_values
+    from deval.io import set_default_layout, set_default_read_options, set_repeated_time_policy, set_strict_units
 
     # SIGTERM ends a command like an exception: temporary files and staging folders are removed, outputs
     # already complete stay, nothing half-written appears under a final name
@@ -84,8 +90,10 @@ def cli(verbose: int, on_repeated_time: str, layout: str | None, strict: bool) -
     set_repeated_time_policy(on_repeated_time)
     set_strict_units(strict)
     set_default_layout(layout)
+    set_default_read_options(parse_key_values(read_options, "--read-option"))
     ctx = click.get_current_context()
-    ctx.call_on_close(lambda: (set_repeated_time_policy("drop"), set_strict_units(False), set_default_layout(None)))
+    ctx.call_on_close(lambda: (set_repeated_time_policy("drop"), set_strict_units(False), set_default_layout(None),
+                               set_default_read_options(None)))
 
 
 def _terminate(signum, frame) -> None:
