@@ -36,6 +36,7 @@ import warnings
 import numpy as np
 
 from deval.errors import DataError
+from deval.features.shape import _Ragged
 from deval.loggers.clocks import EmpiricalClock
 from deval.loggers.grids import PositionGrid, StampGrid
 from deval.loggers.logger import Logger
@@ -67,15 +68,20 @@ class LoggerFitWarning(UserWarning):
     """The kind of a reference's logger could not be recognised; an empirical clock is used."""
 
 
+def _off_grid(v: np.ndarray, step: float) -> np.ndarray:
+    """Distance of every value to the nearest multiple of ``step``."""
+    return np.abs(v / step - np.round(v / step)) * step
+
+
 def _on_grid(v: np.ndarray, step: float, tol: float) -> np.ndarray:
-    return np.abs(v / step - np.round(v / step)) * step <= tol
+    return _off_grid(v, step) <= tol
 
 
 def position_grid(x: np.ndarray, y: np.ndarray, share: float = 0.99) -> PositionGrid:
     """The coarsest grid of :data:`GRID_STEPS` on which at least ``share`` of the points lie (within 1e-3 px)."""
     for step in GRID_STEPS:
-        if np.mean(_on_grid(x, step, POSITION_TOL) & _on_grid(y, step, POSITION_TOL)) >= share:
-            off = np.abs(x / step - np.round(x / step)) * step
+        off = _off_grid(x, step)
+        if np.mean((off <= POSITION_TOL) & _on_grid(y, step, POSITION_TOL)) >= share:
             return PositionGrid(step, bool(np.mean(off > 1e-9) >= 0.1))   # on the grid up to float round-off
     f32 = np.mean((x.astype(np.float32) == x) & (y.astype(np.float32) == y)) >= share
     return PositionGrid(0.0, bool(f32))
@@ -151,7 +157,7 @@ def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_f
     med = float(np.median(dt))
     positions = position_grid(reference.x, reference.y)
     stamps = stamp_grid(dt)
-    steps = _preprocessing(reference, dt, med, stamps.resolution)
+    steps = _preprocessing(reference.lengths, dt, dseg, med, stamps.resolution)
     stills = still_share >= STILLS_SHARE
     label, recognised = _kind(dt, med, stills, steps)
     if not recognised:
@@ -168,18 +174,15 @@ def fit_logger(reference: Trajectories, *, max_runs: int | None = 20000, pause_f
     return fitted
 
 
-def _preprocessing(reference: Trajectories, dt: np.ndarray, med: float, res: float) -> tuple:
-    lengths = reference.lengths
+def _preprocessing(lengths: np.ndarray, dt: np.ndarray, dseg: np.ndarray, med: float, res: float) -> tuple:
+    """The steps a pipeline applied, read from the movements' lengths and their time steps ``dt`` (of
+    movements ``dseg``)."""
     values, counts = np.unique(lengths, return_counts=True)
     top = values[np.argmax(counts)]
     if counts.max() >= 0.95 * len(lengths):
         # one length for (nearly) all: resampled, when the steps inside a movement are even
-        seg = reference.segment_ids
-        inner = seg[1:] == seg[:-1]
-        d = np.diff(reference.t)[inner]
-        s = seg[1:][inner]
-        mean = np.bincount(s, d, minlength=len(lengths)) / np.maximum(np.bincount(s, minlength=len(lengths)), 1)
-        if np.median(np.abs(d - mean[s]) / np.maximum(mean[s], 1e-12)) < 0.01:
+        mean = _Ragged(dseg, len(lengths)).mean(dt)
+        if np.median(np.abs(dt - mean[dseg]) / np.maximum(mean[dseg], 1e-12)) < 0.01:
             return (Resample(int(top)),)
     longest = int(values[-1])
     if len(values) > 3 and np.mean(lengths == longest) >= 0.05:

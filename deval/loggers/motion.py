@@ -6,8 +6,8 @@ motion of constant velocity between samples and kinks at them: re-sampled,
 its acceleration collapses onto the old sample times and its jerk is lost.
 :class:`ContinuousMotion` instead interpolates each coordinate with a
 shape-preserving cubic (a Hermite cubic with three-point slopes under the
-Fritsch-Carlson monotonicity limit, vectorised over all movements at once): smooth velocity, no overshoot between
-samples, and still points stay still.
+Fritsch-Carlson monotonicity limit, vectorised over all movements at once):
+smooth velocity, no overshoot between samples, and still points stay still.
 
 Across a long interval (a pause: at least ``pause_factor`` x the movement's
 median interval) an event logger recorded nothing because the pointer did not
@@ -20,25 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from deval.features.shape import _Ragged
 from deval.trajectories import Trajectories
 
 __all__ = ["ContinuousMotion"]
-
-
-def _segment_median(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
-    """Median of ``values`` per segment id (NaN where a segment has none); ``seg`` sorted."""
-    out = np.full(n, np.nan)
-    if values.size == 0:
-        return out
-    order = np.lexsort((values, seg))
-    v, s = values[order], seg[order]
-    counts = np.bincount(s, minlength=n)
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    has = counts > 0
-    lo = start[has] + (counts[has] - 1) // 2
-    hi = start[has] + counts[has] // 2
-    out[has] = 0.5 * (v[lo] + v[hi])
-    return out
 
 
 def _pchip_slopes(t: np.ndarray, v: np.ndarray, seg: np.ndarray) -> np.ndarray:
@@ -96,7 +81,7 @@ class ContinuousMotion:
         dt = np.diff(t)
         inner = seg[1:] == seg[:-1]
         ok = inner & (dt > 0)
-        med = _segment_median(dt[ok], seg[1:][ok], n)
+        med = _Ragged(seg[1:][ok], n).quantiles(dt[ok], (0.5,), fill=np.nan)[0]
         long = ok & (dt >= pause_factor * med[seg[1:]])
         k = np.flatnonzero(long)                      # step k joins point k -> k + 1
         # each movement's own median interval: the motion of a movement never depends on the others
@@ -126,9 +111,9 @@ class ContinuousMotion:
         if spacing is not None:
             near = np.where(q - self.t[i] <= self.t[i + 1] - q, i, i + 1)
             tol = snap * np.minimum(np.asarray(spacing, dtype=np.float64), np.maximum(h, 1e-9))
-            snap = np.abs(q - self.t[near]) <= tol
+            snapped = np.abs(q - self.t[near]) <= tol
             x, y = self._cubic(i, h, q)
-            return np.where(snap, self.x[near], x), np.where(snap, self.y[near], y)
+            return np.where(snapped, self.x[near], x), np.where(snapped, self.y[near], y)
         return self._cubic(i, h, q)
 
     def _cubic(self, i: np.ndarray, h: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
