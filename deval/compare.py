@@ -634,6 +634,27 @@ def real_baselines(real: PreparedSet, settings: CompareSettings, max_per_side: i
     return out
 
 
+def _session_rows(real: Trajectories, fakes: Mapping[str, Trajectories], settings: CompareSettings,
+                  step: Callable[[str], None]) -> list[dict]:
+    """Session-level realism of every fake set (:mod:`deval.session_realism`), the real side prepared once."""
+    from deval.session_realism import session_realism, session_reference
+
+    k = settings.session_k
+    step(f"sessions of {k}: real")
+    try:
+        ref = session_reference(real, k, settings)
+    except DataError as exc:
+        return [{"name": name, "k": k, "not_computed": exc.problem} for name in fakes]
+    rows = []
+    for name, traj in fakes.items():
+        step(f"sessions of {k}: {name}")
+        try:
+            rows.append({"name": name, **session_realism(real, traj, k, settings, reference=ref).to_dict()})
+        except DataError as exc:
+            rows.append({"name": name, "k": k, "not_computed": exc.problem})
+    return rows
+
+
 def compare_sets(
     real: Trajectories,
     fakes: Mapping[str, Trajectories],
@@ -692,16 +713,7 @@ def compare_sets(
     if settings.baselines and "c2st" in settings.metrics:
         step("baselines: real vs real")
         baselines = real_baselines(real_p, settings)
-    sessions = []
-    if settings.session_k:
-        from deval.session_realism import session_realism
-
-        for name, traj in fakes.items():
-            step(f"sessions of {settings.session_k}: {name}")
-            try:
-                sessions.append({"name": name, **session_realism(real, traj, settings.session_k, settings).to_dict()})
-            except DataError as exc:
-                sessions.append({"name": name, "k": settings.session_k, "not_computed": exc.problem})
+    sessions = _session_rows(real, fakes, settings, step) if settings.session_k else []
     return CompareResult(real_p, fake_ps, rows, baselines, settings, real_name, sessions)
 
 

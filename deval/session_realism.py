@@ -26,7 +26,7 @@ from deval.errors import DataError
 from deval.sessions import session_windows
 from deval.trajectories import Trajectories
 
-__all__ = ["SessionRealism", "session_rows", "session_realism"]
+__all__ = ["SessionRealism", "SessionReference", "session_reference", "session_rows", "session_realism"]
 
 #: Windows used per set (drawn with the seed): the C2ST needs rows, not all of them.
 MAX_WINDOWS = 2000
@@ -74,7 +74,45 @@ def session_rows(traj: Trajectories, windows: np.ndarray, settings) -> pd.DataFr
     return pd.concat([g.mean().add_suffix("_mean"), g.std(ddof=0).add_suffix("_std")], axis=1)
 
 
-def session_realism(real: Trajectories, fake: Trajectories, k: int = 10, settings=None) -> SessionRealism:
+@dataclass(frozen=True, eq=False)
+class SessionReference:
+    """The real side of :func:`session_realism`, prepared once for every fake set: the rows of its session
+    windows, their people, the people-vs-people baseline, and the random state the fake windows are drawn from."""
+
+    k: int
+    rows: pd.DataFrame
+    users: np.ndarray | None
+    people_vs_people: float
+    rng_state: dict
+
+
+def session_reference(real: Trajectories, k: int = 10, settings=None) -> SessionReference:
+    """The real side of :func:`session_realism` (see :class:`SessionReference`)."""
+    from deval.compare import CompareSettings
+    from deval.metrics.c2st import c2st_test
+
+    settings = settings or CompareSettings()
+    if k < 2:
+        raise DataError(None, f"sessions need k >= 2 movements, got {k}")
+    if not _has_sessions(real):
+        raise DataError(None, "the real set has no session ids: session-level realism needs them")
+    rng = np.random.default_rng(settings.seed)
+    r_traj, r_win = _windows(real, k, rng, False)
+    rows = session_rows(r_traj, r_win, settings)
+    users = r_traj.meta.groupby(r_win)["user"].first().to_numpy() if "user" in r_traj.meta else None
+    baseline = float("nan")
+    if users is not None and len(np.unique(users)) >= 4:  # two halves of the people, split by person
+        u = np.unique(users)
+        half = np.isin(users, np.random.default_rng(settings.seed + 1).permutation(u)[: len(u) // 2])
+        values = rows.to_numpy()
+        baseline = float(c2st_test(values[half], values[~half], classifier=settings.c2st_classifier,
+                                   folds=settings.c2st_folds, groups_real=users[half], groups_fake=users[~half],
+                                   seed=settings.seed).accuracy)
+    return SessionReference(int(k), rows, users, baseline, rng.bit_generator.state)
+
+
+def session_realism(real: Trajectories, fake: Trajectories, k: int = 10, settings=None,
+                    reference: SessionReference | None = None) -> SessionRealism:
     """Session-level realism of ``fake`` against ``real`` (see the module docs).
 
     Parameters
@@ -87,35 +125,26 @@ def session_realism(real: Trajectories, fake: Trajectories, k: int = 10, setting
         Movements per session window (>= 2).
     settings : deval.compare.CompareSettings, optional
         Features, classifier, folds and seed.
+    reference : SessionReference, optional
+        ``session_reference(real, k, settings)``, made once when several fake sets are judged.
     """
     from deval.compare import CompareSettings
     from deval.metrics.c2st import c2st_test
     from deval.realism_meter import wilson_interval
 
     settings = settings or CompareSettings()
-    if k < 2:
-        raise DataError(None, f"sessions need k >= 2 movements, got {k}")
-    if not _has_sessions(real):
-        raise DataError(None, "the real set has no session ids: session-level realism needs them")
+    ref = reference if reference is not None else session_reference(real, k, settings)
     rng = np.random.default_rng(settings.seed)
+    rng.bit_generator.state = ref.rng_state
     pseudo = not _has_sessions(fake)
-    r_traj, r_win = _windows(real, k, rng, False)
-    f_traj, f_win = _windows(fake, k, rng, pseudo)
-    if len(np.unique(r_win)) < 20 or len(np.unique(f_win)) < 20:
-        raise DataError(None, f"too few sessions of {k} movements to compare ({len(np.unique(r_win))} real, "
-                              f"{len(np.unique(f_win))} fake; at least 20 each)")
-    r_rows, f_rows = session_rows(r_traj, r_win, settings), session_rows(f_traj, f_win, settings)
-    users = r_traj.meta.groupby(r_win)["user"].first().to_numpy() if "user" in r_traj.meta else None
-    res = c2st_test(r_rows.to_numpy(), f_rows[r_rows.columns].to_numpy(), classifier=settings.c2st_classifier,
-                    folds=settings.c2st_folds, groups_real=users, seed=settings.seed)
-    baseline = float("nan")
-    if users is not None and len(np.unique(users)) >= 4:
-        u = np.unique(users)
-        half = np.isin(users, rng.permutation(u)[: len(u) // 2])
-        base = c2st_test(r_rows.to_numpy()[half], r_rows.to_numpy()[~half], classifier=settings.c2st_classifier,
-                         folds=settings.c2st_folds, groups_real=users[half], groups_fake=users[~half],
-                         seed=settings.seed)
-        baseline = float(base.accuracy)
+    f_traj, f_win = _windows(fake, ref.k, rng, pseudo)
+    n_real, n_fake = len(ref.rows), len(np.unique(f_win))
+    if n_real < 20 or n_fake < 20:
+        raise DataError(None, f"too few sessions of {ref.k} movements to compare ({n_real} real, {n_fake} fake; "
+                              "at least 20 each)")
+    f_rows = session_rows(f_traj, f_win, settings)
+    res = c2st_test(ref.rows.to_numpy(), f_rows[ref.rows.columns].to_numpy(), classifier=settings.c2st_classifier,
+                    folds=settings.c2st_folds, groups_real=ref.users, seed=settings.seed)
     lo, hi = wilson_interval(res.n_correct, res.n_evaluated)
-    return SessionRealism(int(k), float(res.accuracy), float(lo), float(hi), baseline,
-                          len(r_rows), len(f_rows), bool(pseudo))
+    return SessionRealism(ref.k, float(res.accuracy), float(lo), float(hi), ref.people_vs_people, n_real,
+                          len(f_rows), bool(pseudo))
