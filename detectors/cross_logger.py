@@ -82,6 +82,7 @@ def cross_logger_rows(det, relogged: Mapping[str, Trajectories], people: Traject
         pool.append(session_scores(det, calibration, k))
     pooled = np.concatenate(pool)
     session_threshold = float(np.quantile(pooled, q)) if len(pooled) else float("nan")
+    as_logged = float(np.mean(logged_sessions > session_threshold)) if len(logged_sessions) else float("nan")
     rows = []
     for name, relog in relogged.items():
         scores = det.decision_prepared(det.prepare(relog))
@@ -92,8 +93,7 @@ def cross_logger_rows(det, relogged: Mapping[str, Trajectories], people: Traject
                      "threshold": threshold, "in_domain_fpr": target_fpr, "k": k, "n_sessions": len(sessions),
                      "session_fpr": s_fpr, "session_fpr_lo": s_lo, "session_fpr_hi": s_hi,
                      "session_threshold": session_threshold,
-                     "session_fpr_as_logged": float(np.mean(logged_sessions > session_threshold))
-                     if len(logged_sessions) else float("nan"),
+                     "session_fpr_as_logged": as_logged,
                      "session_fpr_one_logger_threshold": float(np.mean(sessions > one_logger))
                      if len(sessions) else float("nan")})
     return rows
